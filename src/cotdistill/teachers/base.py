@@ -1,0 +1,87 @@
+"""The teacher interface and the post-processing every backend shares."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from ..errors import ConfigError
+from .answers import parse_stated_answer
+
+RATIONALE_COLUMNS = ["id", "rationale", "teacher_answer", "teacher_correct",
+                     "prompt_hash", "gen_params"]
+
+
+class Teacher:
+    """A rationale writer. Subclasses implement :meth:`rationales`.
+
+    ``rationales(data, split)`` gets one normalised split and returns a frame
+    with at least ``id`` and ``rationale``; it may add ``teacher_answer``
+    (letter), ``prompt_hash``, ``gen_params`` and ``key_word_idx``.
+    """
+
+    def __init__(self, **params: Any):
+        self.params = params
+
+    def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+
+_BACKENDS: dict[str, type[Teacher]] = {}
+
+
+def register_backend(name: str) -> Callable[[type[Teacher]], type[Teacher]]:
+    def deco(cls: type[Teacher]) -> type[Teacher]:
+        _BACKENDS[name] = cls
+        return cls
+    return deco
+
+
+def backends() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def make_teacher(spec: Mapping[str, Any]) -> Teacher:
+    """Build the teacher a config entry describes: ``{backend: NAME, ...params}``."""
+    spec = dict(spec)
+    backend = spec.pop("backend", None)
+    spec.pop("only_correct", None)  # applied when building conditions, not here
+    if backend not in _BACKENDS:
+        raise ConfigError("teachers.*.backend", f"unknown backend '{backend}'",
+                          f"use one of {backends()}")
+    return _BACKENDS[backend](**spec)
+
+
+def finalise(data: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """Add parsed answers and correctness; keep only ids of ``data``, in its order."""
+    raw = raw.drop_duplicates("id", keep="first").set_index("id")
+    rows = []
+    for ex in data.itertuples(index=False):
+        if ex.id not in raw.index:
+            continue
+        r = raw.loc[ex.id]
+        rationale = str(r["rationale"])
+        answer = r.get("teacher_answer")
+        if not isinstance(answer, str) or not answer:
+            answer = parse_stated_answer(rationale, list(ex.choices))
+        row = {
+            "id": ex.id,
+            "rationale": rationale,
+            "teacher_answer": answer,
+            "teacher_correct": answer == ex.label,
+            "prompt_hash": str(r.get("prompt_hash") or ""),
+            "gen_params": r.get("gen_params") if isinstance(r.get("gen_params"), str)
+            else json.dumps(r.get("gen_params") or {}, sort_keys=True),
+        }
+        if "key_word_idx" in raw.columns:
+            row["key_word_idx"] = list(r["key_word_idx"])
+        rows.append(row)
+    cols = RATIONALE_COLUMNS + (["key_word_idx"] if "key_word_idx" in raw.columns else [])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str) -> pd.DataFrame:
+    """Rationales for one split in the shared schema (see :data:`RATIONALE_COLUMNS`)."""
+    return finalise(data, make_teacher(spec).rationales(data, split))
