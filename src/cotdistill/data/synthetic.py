@@ -1,15 +1,15 @@
 """A generated multiple-choice dataset where rationales carry information.
 
 Each of ``n_entities`` made-up entities has hidden integer attributes (weight,
-height). A question asks which of ``n_choices`` entities is the heaviest,
-lightest, tallest or shortest. The label alone says only which entity won; the
-teacher's rationale states every entity's value and the rule, so a student can
-learn the entity-to-value facts that generalise to entity sets it never saw.
-Test questions use entity sets that never occur in training.
+height). A question compares two entities on one attribute:
+``"is zab heavier or lighter than kol ?"`` with choices ``(A) heavier (B) lighter``.
+The label reveals one bit about the hidden values; the teacher's rationale
+states both values and the rule, so a student can learn the entity-to-value
+facts, which generalise to pairs it never saw. Test questions use entity
+pairs that occur in no training question (in either order).
 
-``key_facts`` (JSON) records, per row, the attribute, the direction and the
-values of the entities asked about: the ground truth for which rationale
-tokens matter, used later to score attribution methods.
+``key_facts`` (JSON) records per row the attribute and the two values: the
+ground truth for which rationale tokens matter, used to score attribution.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import random
 
 import pandas as pd
 
-from .schema import letters, normalise_records
+from .schema import normalise_records
 
-ATTRIBUTES = {  # attribute -> (verb for the rationale, word for max, word for min)
-    "weight": ("weighs", "heaviest", "lightest"),
-    "height": ("measures", "tallest", "shortest"),
+ATTRIBUTES = {  # attribute -> (verb for the rationale, word for more, word for less)
+    "weight": ("weighs", "heavier", "lighter"),
+    "height": ("measures", "taller", "shorter"),
 }
 _ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z"]
 _VOWELS = ["a", "e", "i", "o", "u"]
@@ -36,53 +36,46 @@ def entity_names(n: int, rng: random.Random) -> list[str]:
     return rng.sample(pool, n)
 
 
-def world(n_entities: int, seed: int) -> dict[str, dict[str, int]]:
-    """Entity -> attribute -> value. Values are distinct per attribute (no ties)."""
+def world(n_entities: int, seed: int, max_value: int = 99) -> dict[str, dict[str, int]]:
+    """Entity -> attribute -> value in 1..max_value, distinct per attribute (no ties)."""
+    if max_value < n_entities:
+        raise ValueError(f"max_value={max_value} < n_entities={n_entities}: values must be distinct")
     rng = random.Random(f"world-{seed}")
     names = entity_names(n_entities, rng)
-    values = {a: rng.sample(range(10, 100), n_entities) for a in ATTRIBUTES}
+    values = {a: rng.sample(range(1, max_value + 1), n_entities) for a in ATTRIBUTES}
     return {name: {a: values[a][i] for a in ATTRIBUTES} for i, name in enumerate(names)}
 
 
-def _question(entities: tuple[str, ...], attribute: str, direction: str,
-              facts: dict[str, dict[str, int]], rng: random.Random, qid: str) -> dict:
-    _, max_word, min_word = ATTRIBUTES[attribute]
-    superlative = max_word if direction == "max" else min_word
-    choices = list(entities)
-    rng.shuffle(choices)
-    pick = max if direction == "max" else min
-    gold = pick(choices, key=lambda e: facts[e][attribute])
-    names = " , ".join(choices[:-1]) + " or " + choices[-1]
+def _question(a: str, b: str, attribute: str, facts: dict[str, dict[str, int]], qid: str) -> dict:
+    _, more, less = ATTRIBUTES[attribute]
     return {
         "id": qid,
-        "question": f"which is {superlative} : {names} ?",
-        "choices": choices,
-        "label": letters(len(choices))[choices.index(gold)],
-        "key_facts": json.dumps({"attribute": attribute, "direction": direction,
-                                 "values": {e: facts[e][attribute] for e in choices}}),
+        "question": f"is {a} {more} or {less} than {b} ?",
+        "choices": [more, less],
+        "label": "A" if facts[a][attribute] > facts[b][attribute] else "B",
+        "key_facts": json.dumps({"attribute": attribute, "entities": [a, b],
+                                 "values": [facts[a][attribute], facts[b][attribute]]}),
     }
 
 
-def generate_split(split: str, n_entities: int = 24, n_choices: int = 3, n_train: int = 1200,
-                   n_test: int = 300, seed: int = 0) -> pd.DataFrame:
-    """Deterministic split ``train`` or ``test`` of the generated dataset."""
+def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
+                   test_fraction: float = 0.25, n_train: int | None = None,
+                   n_test: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Deterministic split ``train`` or ``test``: every distinct question once, shuffled,
+    capped at ``n_train`` / ``n_test`` when given."""
     if split not in ("train", "test"):
         raise ValueError(f"synthetic dataset has splits 'train' and 'test', not '{split}'")
-    facts = world(n_entities, seed)
-    rng = random.Random(f"sets-{seed}")
-    sets = list(itertools.combinations(sorted(facts), n_choices))
-    rng.shuffle(sets)
-    if n_test > len(sets) // 2:
-        raise ValueError(f"n_test={n_test} leaves too few entity sets for training; "
-                         f"raise n_entities or lower n_test")
-    test_sets, train_sets = sets[:n_test], sets[n_test:]
-    pool = test_sets if split == "test" else train_sets
-    n = n_test if split == "test" else n_train
-    rows = []
-    qrng = random.Random(f"questions-{split}-{seed}")
-    for i in range(n):
-        entities = pool[i % len(pool)] if split == "test" else qrng.choice(pool)
-        attribute = qrng.choice(sorted(ATTRIBUTES))
-        direction = qrng.choice(["max", "min"])
-        rows.append(_question(entities, attribute, direction, facts, qrng, f"syn-{split}-{i:05d}"))
+    facts = world(n_entities, seed, max_value)
+    pairs = list(itertools.combinations(sorted(facts), 2))
+    random.Random(f"pairs-{seed}").shuffle(pairs)
+    n_test_pairs = round(test_fraction * len(pairs))
+    if not 0 < n_test_pairs < len(pairs):
+        raise ValueError(f"test_fraction={test_fraction} of {len(pairs)} entity pairs leaves "
+                         "no test or no training pairs; change test_fraction or n_entities")
+    pool = pairs[:n_test_pairs] if split == "test" else pairs[n_test_pairs:]
+    questions = [(a, b, attr) for x, y in pool for a, b in ((x, y), (y, x)) for attr in sorted(ATTRIBUTES)]
+    random.Random(f"order-{split}-{seed}").shuffle(questions)
+    cap = n_test if split == "test" else n_train
+    rows = [_question(a, b, attr, facts, f"syn-{split}-{i:05d}")
+            for i, (a, b, attr) in enumerate(questions[:cap])]
     return normalise_records(rows, f"synthetic[{split}]")

@@ -1,8 +1,8 @@
 """The built-in teacher for the synthetic dataset: a rule-based rationale writer.
 
 It reads each row's ``key_facts`` and writes, e.g.,
-``"zab weighs 57 , kol weighs 23 . the heaviest weighs 57 , so the answer is zab ."``
-Word positions of the values and of the concluded entity are the key tokens,
+``"zab weighs 7 and kol weighs 3 . 7 is more than 3 , so the answer is heavier ."``
+Word positions of the values, the comparison and the answer word are the key tokens,
 known by construction, recorded as ``key_word_idx`` (indices into
 ``rationale.split()``). ``error_rate`` makes a seeded fraction of rationales
 conclude a wrong entity, to exercise the teacher-correct filter.
@@ -16,12 +16,11 @@ import random
 
 import pandas as pd
 
-from ..data.schema import letters
 from ..data.synthetic import ATTRIBUTES
 from ..errors import InputError
 from .base import Teacher, register_backend
 
-TEMPLATE = "{facts} . the {superlative} {verb} {best} , so the answer is {name} ."
+TEMPLATE = "{a} {verb} {va} and {b} {verb} {vb} . {va} is {more_or_less} than {vb} , so the answer is {word} ."
 
 
 @register_backend("rule_based")
@@ -38,31 +37,23 @@ class RuleBasedTeacher(Teacher):
         gen_params = json.dumps({"backend": "rule_based", **self.params}, sort_keys=True)
         rows = []
         for ex in data.itertuples(index=False):
-            rationale, answer, key_idx = self.write(ex.key_facts, list(ex.choices), ex.id)
+            rationale, answer, key_idx = self.write(ex.key_facts, ex.id)
             rows.append({"id": ex.id, "rationale": rationale, "teacher_answer": answer,
                          "prompt_hash": prompt_hash, "gen_params": gen_params,
                          "key_word_idx": key_idx})
         return pd.DataFrame(rows)
 
-    def write(self, key_facts: str, choices: list[str], qid: str) -> tuple[str, str, list[int]]:
+    def write(self, key_facts: str, qid: str) -> tuple[str, str, list[int]]:
+        """(rationale, stated letter, key word indices) for one question."""
         facts = json.loads(key_facts)
-        verb, max_word, min_word = ATTRIBUTES[facts["attribute"]]
-        values = facts["values"]
-        pick = max if facts["direction"] == "max" else min
-        name = pick(choices, key=lambda e: values[e])
+        verb, more, less = ATTRIBUTES[facts["attribute"]]
+        (a, b), (va, vb) = facts["entities"], facts["values"]
+        letter = "A" if va > vb else "B"
         if random.Random(f"{self.seed}-{qid}").random() < self.error_rate:
-            name = random.Random(f"wrong-{self.seed}-{qid}").choice([c for c in choices if c != name])
-        words: list[str] = []
-        key_idx: list[int] = []
-        for i, entity in enumerate(choices):
-            if i:
-                words.append(",")
-            words += [entity, verb]
-            key_idx.append(len(words))
-            words.append(str(values[entity]))
-        words += [".", "the", max_word if facts["direction"] == "max" else min_word, verb]
-        key_idx.append(len(words))
-        words += [str(values[name]), ",", "so", "the", "answer", "is"]
-        key_idx.append(len(words))
-        words += [name, "."]
-        return " ".join(words), letters(len(choices))[choices.index(name)], key_idx
+            letter = "B" if letter == "A" else "A"  # a wrong teacher: states the other answer
+        text = TEMPLATE.format(a=a, b=b, verb=verb, va=va, vb=vb,
+                               more_or_less="more" if letter == "A" else "less",
+                               word=more if letter == "A" else less)
+        # key words by construction: both values, the comparison and the answer word
+        key_idx = [2, 6, 10, 18]
+        return text, letter, key_idx

@@ -1,0 +1,134 @@
+"""Evaluate a student on test prompts, keeping every prediction.
+
+Two accuracies per run:
+
+* generation: greedy decoding, then the label is parsed from the
+  ``Answer: X`` statement the student writes (rationale-first students write
+  their rationale before it, so they get a larger token budget);
+* choice scoring: the log-likelihood of ``Answer: X`` for every choice letter,
+  after the prompt and, for rationale-first students, after the rationale they
+  generated; the highest wins. This isolates what the student knows from
+  whether it formats its answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .conditions import answer
+from .data.schema import letters
+
+_ANSWER = re.compile(r"Answer\s*:\s*\(?\s*([A-Z])\b")
+
+
+@dataclass
+class EvalConfig:
+    batch_size: int = 64
+    max_new_tokens_label: int = 6       # enough for "Answer: X" and an EOS
+    max_new_tokens_rationale: int = 64  # rationale-first conditions write reasoning first
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EvalConfig":
+        return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
+
+
+def parse_label(text: str, n_choices: int) -> str | None:
+    """The first ``Answer: X`` label in generated text, if X is a valid choice."""
+    m = _ANSWER.search(text)
+    return m.group(1) if m and m.group(1) in letters(n_choices) else None
+
+
+def reasoning_prefix(generated: str) -> str:
+    """What a rationale-first student wrote before its answer mark."""
+    cut = re.search(r"Answer\s*:", generated)
+    return (generated[: cut.start()] if cut else generated).rstrip()
+
+
+@torch.no_grad()
+def generate(model, tok, prompts: Sequence[str], max_new_tokens: int, batch_size: int,
+             progress: bool = True) -> list[str]:
+    """Greedy continuations of ``prompts`` (left-padded batches)."""
+    device = next(model.parameters()).device
+    side = tok.padding_side
+    tok.padding_side = "left"
+    out: list[str] = []
+    try:
+        for start in tqdm(range(0, len(prompts), batch_size), desc="generate", disable=not progress):
+            batch = tok(list(prompts[start:start + batch_size]), return_tensors="pt", padding=True,
+                        add_special_tokens=False).to(device)
+            seq = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+            new = seq[:, batch["input_ids"].shape[1]:]
+            out += tok.batch_decode(new, skip_special_tokens=True)
+    finally:
+        tok.padding_side = side
+    return out
+
+
+@torch.no_grad()
+def continuation_logprobs(model, tok, contexts: Sequence[str], continuations: Sequence[str],
+                          batch_size: int) -> list[float]:
+    """Sum of log p(continuation tokens | context) for each (context, continuation) pair."""
+    device = next(model.parameters()).device
+    ctx_ids = tok(list(contexts), add_special_tokens=False)["input_ids"]
+    cont_ids = tok(list(continuations), add_special_tokens=False)["input_ids"]
+    scores: list[float] = []
+    for start in range(0, len(ctx_ids), batch_size):
+        seqs = [c + k for c, k in zip(ctx_ids[start:start + batch_size], cont_ids[start:start + batch_size])]
+        n = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), n), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device))
+                                 .logits.float(), dim=-1).cpu()
+        for i, (c, k) in enumerate(zip(ctx_ids[start:start + batch_size], cont_ids[start:start + batch_size])):
+            pos = torch.arange(len(c) - 1, len(c) + len(k) - 1)  # logits at t predict token t+1
+            scores.append(float(logp[i, pos, torch.tensor(k)].sum()))
+    return scores
+
+
+def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalConfig,
+             progress: bool = True) -> pd.DataFrame:
+    """Per-example predictions: generation and choice-scoring labels and correctness."""
+    model.eval()
+    prompts = list(test["prompt"])
+    budget = cfg.max_new_tokens_rationale if rationale_first else cfg.max_new_tokens_label
+    gens = generate(model, tok, prompts, budget, cfg.batch_size, progress)
+    n_choices = [len(c) for c in test["choices"]]
+    gen_pred = [parse_label(g, n) for g, n in zip(gens, n_choices)]
+    contexts, conts, owner = [], [], []
+    for i, (p, g, n) in enumerate(zip(prompts, gens, n_choices)):
+        ctx = p + (reasoning_prefix(g) + "\n" if rationale_first else "")
+        for letter in letters(n):
+            contexts.append(ctx)
+            conts.append(answer(letter))
+            owner.append(i)
+    flat = continuation_logprobs(model, tok, contexts, conts, cfg.batch_size)
+    per_example: list[list[float]] = [[] for _ in prompts]
+    for i, s in zip(owner, flat):
+        per_example[i].append(s)
+    choice_pred = [letters(len(s))[max(range(len(s)), key=s.__getitem__)] for s in per_example]
+    gold = list(test["label"])
+    return pd.DataFrame({
+        "id": test["id"], "label": gold, "generation": gens,
+        "gen_pred": gen_pred, "gen_parsed": [p is not None for p in gen_pred],
+        "gen_correct": [p == y for p, y in zip(gen_pred, gold)],
+        "choice_logprobs": per_example, "choice_pred": choice_pred,
+        "choice_correct": [p == y for p, y in zip(choice_pred, gold)],
+    })
+
+
+def metrics(pred: pd.DataFrame) -> dict:
+    """Summary numbers, computed from the prediction rows alone."""
+    return {"n": int(len(pred)),
+            "gen_accuracy": float(pred["gen_correct"].mean()),
+            "choice_accuracy": float(pred["choice_correct"].mean()),
+            "gen_parse_rate": float(pred["gen_parsed"].mean())}

@@ -1,0 +1,102 @@
+"""Student models: a tiny GPT-2 built from a config, or any Hugging Face causal LM.
+
+``prepare_student`` writes a base folder (tokenizer, model config and, for
+pretrained students, nothing else to download later); ``load_student`` builds
+the model for one training seed. A scratch student's weights are initialised
+from the seed, so seeds vary both initialisation and data order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import torch
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SPECIAL = {"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"}
+SCRATCH_DEFAULTS = {"n_layer": 2, "n_head": 4, "n_embd": 128, "n_positions": 256,
+                    "vocab_size": 4000}
+
+
+def train_word_tokenizer(texts: Iterable[str], vocab_size: int):
+    """A word-level tokenizer (words and punctuation runs) trained on ``texts``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel(unk_token=SPECIAL["unk_token"]))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # words joined by single spaces
+    trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL.values()))
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL)
+
+
+def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str | Path) -> None:
+    """Write the student's base folder: tokenizer + ``student.json``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    kind = spec.get("kind")
+    if kind == "scratch_gpt2":
+        arch = {**SCRATCH_DEFAULTS, **(spec.get("architecture") or {})}
+        tok = train_word_tokenizer(corpus, arch["vocab_size"])
+        tok.save_pretrained(out)
+        log.info("trained a word-level tokenizer with %d entries", len(tok))
+    elif kind == "pretrained":
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(spec["model"], **_hub_kwargs(spec))
+        tok.save_pretrained(out)
+        arch = {}
+    else:
+        raise ConfigError("students.*.kind", f"unknown kind '{kind}'",
+                          "use 'scratch_gpt2' or 'pretrained'")
+    (out / "student.json").write_text(json.dumps({"spec": dict(spec), "architecture": arch},
+                                                 indent=2, sort_keys=True))
+
+
+def _hub_kwargs(spec: Mapping[str, Any]) -> dict:
+    kw = {}
+    if spec.get("revision"):
+        kw["revision"] = spec["revision"]
+    if spec.get("gguf_file"):
+        kw["gguf_file"] = spec["gguf_file"]
+    return kw
+
+
+def load_tokenizer(base_dir: str | Path):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(base_dir)
+    if tok.pad_token is None:  # GPT-2 style tokenizers ship without one
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_student(base_dir: str | Path, seed: int, dtype: str = "float32"):
+    """(model, tokenizer) for one run; scratch weights are drawn from ``seed``."""
+    from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+
+    meta = json.loads((Path(base_dir) / "student.json").read_text())
+    tok = load_tokenizer(base_dir)
+    torch.manual_seed(seed)
+    if meta["spec"]["kind"] == "scratch_gpt2":
+        arch = {k: v for k, v in meta["architecture"].items() if k != "vocab_size"}
+        config = GPT2Config(vocab_size=len(tok), bos_token_id=tok.eos_token_id,
+                            eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **arch)
+        model = GPT2LMHeadModel(config)
+    else:
+        spec = meta["spec"]
+        model = AutoModelForCausalLM.from_pretrained(spec["model"], dtype=getattr(torch, dtype),
+                                                     **_hub_kwargs(spec))
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tok.pad_token_id
+    return model, tok
+
+
+def student_corpus(prompts: Iterable[str], targets: Iterable[str]) -> list[str]:
+    """Texts a scratch tokenizer is trained on (prompts and targets of all conditions)."""
+    return [p + t for p, t in zip(prompts, targets)]
