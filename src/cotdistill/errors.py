@@ -22,3 +22,12 @@ class ConfigError(CotDistillError):
     def __init__(self, key: str, problem: str, fix: str, source: str = "config"):
         self.key, self.problem, self.fix = key, problem, fix
         super().__init__(f"{source}: '{key}': {problem}. Fix: {fix}")
+
+
+class InvalidConfig(CotDistillError):
+    """Every problem found in a config, each naming its key and fix."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source, self.problems = source, problems
+        lines = "\n  - ".join(problems)
+        super().__init__(f"{source} has {len(problems)} problem(s); nothing has been run:\n  - {lines}")

@@ -1,0 +1,24 @@
+# cotdistill: chain-of-thought-augmented distillation, end to end.
+#   snakemake --cores all                              # the offline quickstart (config.yaml)
+#   snakemake --cores all --configfile config/X.yaml   # another experiment
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/teacher.smk"
+include: "workflow/rules/conditions.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

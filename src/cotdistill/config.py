@@ -1,0 +1,113 @@
+"""Validate the workflow config before any job runs, and derive per-job settings.
+
+``check_config`` collects every problem (schema and meaning: unknown condition
+functions or parameters, teachers pointing at undefined datasets, missing
+files) and raises one :class:`ConfigError` naming each key and its fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from . import conditions
+from .errors import ConfigError, InvalidConfig
+
+RULE_FAMILIES = ("data", "teacher", "conditions", "student", "train", "evaluate", "aggregate")
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        key = _key(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = sorted(err.schema.get("properties", {}))
+            fix = f"remove it{f'; allowed keys here: {allowed}' if allowed else ''}"
+        elif err.validator == "required":
+            fix = f"add it ({err.schema.get('description', 'see config.yaml for an example')})"
+        else:
+            fix = err.schema.get("description") or "see config.yaml for an example"
+        problems.append(f"'{key}': {err.message}. Fix: {fix}")
+    return problems
+
+
+def meaning_problems(config: Mapping) -> list[str]:
+    """Checks JSON schema cannot express."""
+    problems = []
+    datasets = config.get("datasets", {})
+    for name, spec in (config.get("conditions") or {}).items():
+        try:
+            conditions.resolve(name, spec)
+        except ConfigError as e:
+            problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
+    for name, spec in datasets.items():
+        if spec.get("source") == "jsonl":
+            for split in ("train", "test"):
+                path = (spec.get("files") or {}).get(split)
+                if not path:
+                    problems.append(f"'datasets.{name}.files.{split}': missing. "
+                                    f"Fix: give the path of the {split} JSONL file")
+                elif not Path(path).exists():
+                    problems.append(f"'datasets.{name}.files.{split}': file {path} not found. "
+                                    "Fix: correct the path (relative to the working directory)")
+        if spec.get("source") == "hub" and not spec.get("name"):
+            problems.append(f"'datasets.{name}.name': missing. Fix: give the hub name")
+    from .teachers.base import backends
+    for tname, tspec in (config.get("teachers") or {}).items():
+        if tspec.get("backend") not in backends():
+            problems.append(f"'teachers.{tname}.backend': unknown backend '{tspec.get('backend')}'. "
+                            f"Fix: use one of {backends()}")
+        for dname, dspec in (tspec.get("datasets") or {}).items():
+            if dname not in datasets:
+                problems.append(f"'teachers.{tname}.datasets.{dname}': no dataset '{dname}' is "
+                                f"defined. Fix: use one of {sorted(datasets)} or define it")
+            for split, path in ((dspec or {}).get("files") or {}).items():
+                if not Path(path).exists():
+                    problems.append(f"'teachers.{tname}.datasets.{dname}.files.{split}': file "
+                                    f"{path} not found. Fix: correct the path")
+    for sname, sspec in (config.get("students") or {}).items():
+        if sspec.get("kind") == "pretrained" and not sspec.get("model"):
+            problems.append(f"'students.{sname}.model': missing. "
+                            "Fix: give a Hugging Face model id or a local folder")
+    return problems
+
+
+def check_config(config: Mapping, schema_path: str | Path, source: str = "config") -> None:
+    problems = schema_problems(config, schema_path)
+    if not problems:  # meaning checks assume the shapes the schema guarantees
+        problems = meaning_problems(config)
+    if problems:
+        raise InvalidConfig(source, problems)
+
+
+# ---- per-job settings derived from the config --------------------------------
+
+def units(config: Mapping) -> list[tuple[str, str]]:
+    """(teacher, dataset) pairs the config asks for."""
+    return [(t, d) for t, spec in config["teachers"].items() for d in spec["datasets"]]
+
+
+def teacher_spec(config: Mapping, teacher: str, dataset: str) -> dict:
+    """Backend options of ``teacher`` for ``dataset`` (the entry minus bookkeeping keys)."""
+    spec = {k: v for k, v in config["teachers"][teacher].items()
+            if k not in ("datasets", "only_correct")}
+    return {**spec, **(config["teachers"][teacher]["datasets"].get(dataset) or {})}
+
+
+def training_spec(config: Mapping, student: str) -> dict:
+    return {**(config.get("training") or {}), **(config["students"][student].get("training") or {})}
+
+
+def student_base_spec(config: Mapping, student: str) -> dict:
+    """What defines a student's base folder (not its training options)."""
+    return {k: v for k, v in config["students"][student].items() if k != "training"}

@@ -1,0 +1,96 @@
+"""One function per workflow stage: paths and params in, files out.
+
+Workflow scripts are thin wrappers around these; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from . import conditions as cond
+from .data import load_dataset_split
+from .evaluate import EvalConfig, evaluate, metrics
+from .students import load_student, prepare_student
+from .tables import read_table, write_table
+from .teachers import run_teacher
+from .train import TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ..."
+
+
+def make_data(spec: Mapping, split: str, out: str) -> None:
+    df = load_dataset_split(spec, split)
+    log.info("%s split: %d examples", split, len(df))
+    write_table(df, out, params={"dataset": dict(spec), "split": split})
+
+
+def make_rationales(spec: Mapping, data_path: str, split: str, out: str) -> None:
+    data = read_table(data_path)
+    rat = run_teacher(spec, data, split)
+    log.info("%d rationales for %d examples (%.1f%% coverage); teacher correct on %.1f%%; "
+             "stated answer unparsed on %.1f%%", len(rat), len(data), 100 * len(rat) / len(data),
+             100 * rat["teacher_correct"].mean(), 100 * rat["teacher_answer"].isna().mean())
+    write_table(rat, out, params={"teacher": dict(spec), "split": split}, upstream=[data_path])
+
+
+def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
+                    test_data: str, rationales: str, out_train: str, out_test: str) -> None:
+    data, rat = read_table(train_data), read_table(rationales)
+    rows = cond.build_train(name, spec, data, rat, only_correct=only_correct)
+    log.info("condition %s: %d training rows (of %d examples)", name, len(rows), len(data))
+    params = {"condition": name, "spec": spec, "only_correct": only_correct}
+    write_table(rows, out_train, params=params, upstream=[train_data, rationales])
+    test = cond.build_test(read_table(test_data))
+    test["rationale_first"] = cond.resolve(name, spec)[0].rationale_first
+    write_table(test, out_test, params=params, upstream=[test_data])
+
+
+def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str) -> None:
+    data, rat = read_table(train_data), read_table(rationales)
+    corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
+              + list(rat["rationale"]) + [FORMAT_WORDS])
+    prepare_student(spec, corpus, out_dir)
+
+
+def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
+              out_model: str, out_log: str, threads: int = 1, progress: bool = True) -> None:
+    cfg = TrainConfig.from_dict({**train_spec, "threads": threads})
+    rows = read_table(condition_train)
+    model, tok = load_student(base_dir, seed)
+    history = train(model, tok, rows["prompt"], rows["target"], cfg, seed, progress=progress)
+    last = history.iloc[-1]
+    log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
+             last["tokens_per_s"])
+    Path(out_model).mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_model)
+    tok.save_pretrained(out_model)
+    write_table(history, out_log, params={"training": dict(train_spec), "seed": seed},
+                upstream=[condition_train])
+
+
+def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
+                 out_predictions: str, out_metrics: str, threads: int = 1,
+                 progress: bool = True) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+    from .students import load_tokenizer
+
+    torch.set_num_threads(max(1, threads))
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    tok = load_tokenizer(model_dir)
+    test = read_table(condition_test)
+    rationale_first = bool(test["rationale_first"].iloc[0])
+    pred = evaluate(model, tok, test, rationale_first, EvalConfig.from_dict(eval_spec), progress)
+    summary = metrics(pred)
+    log.info("generation accuracy %.3f, choice accuracy %.3f (n=%d)",
+             summary["gen_accuracy"], summary["choice_accuracy"], summary["n"])
+    write_table(pred, out_predictions, params={"evaluation": dict(eval_spec)},
+                upstream=[condition_test])
+    Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,0 +1,19 @@
+rule conditions:
+    input:
+        train="results/data/{dataset}/train.parquet",
+        test="results/data/{dataset}/test.parquet",
+        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+    output:
+        train="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
+        test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
+    params:
+        spec=lambda wc: config["conditions"][wc.condition],
+        only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
+    log:
+        "results/logs/conditions/{teacher}/{dataset}/{condition}.log",
+    benchmark:
+        "results/benchmarks/conditions/{teacher}/{dataset}/{condition}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/make_conditions.py"

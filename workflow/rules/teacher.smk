@@ -1,0 +1,17 @@
+rule teacher:
+    input:
+        data="results/data/{dataset}/{split}.parquet",
+    output:
+        "results/rationales/{teacher}/{dataset}/{split}.parquet",
+    params:
+        spec=lambda wc: teacher_spec(config, wc.teacher, wc.dataset),
+    log:
+        "results/logs/teacher/{teacher}/{dataset}/{split}.log",
+    benchmark:
+        "results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv"
+    resources:
+        **resources_for("teacher"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/make_rationales.py"

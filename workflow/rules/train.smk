@@ -1,0 +1,38 @@
+rule student_base:
+    input:
+        train="results/data/{dataset}/train.parquet",
+        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+    output:
+        directory("results/students/{student}/{teacher}/{dataset}/base"),
+    params:
+        spec=lambda wc: student_base_spec(config, wc.student),
+    log:
+        "results/logs/student_base/{student}/{teacher}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/student_base/{student}/{teacher}/{dataset}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/make_student_base.py"
+
+
+rule train:
+    input:
+        base="results/students/{student}/{teacher}/{dataset}/base",
+        rows="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
+    output:
+        model=directory(RUN + "/model"),
+        log=RUN + "/train_log.parquet",
+    params:
+        spec=lambda wc: training_spec(config, wc.student),
+    threads: threads_for("train")
+    resources:
+        **resources_for("train"),
+    log:
+        "results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/train_student.py"

@@ -1,0 +1,12 @@
+"""Predictions and metrics of one trained student on its condition's test rows."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
+
+from cotdistill.logs import job_log  # noqa: E402
+from cotdistill.stages import evaluate_run  # noqa: E402
+
+with job_log(snakemake.log[0]):
+    evaluate_run(snakemake.input.model, snakemake.input.test, snakemake.params.spec,
+                 snakemake.output.predictions, snakemake.output.metrics,
+                 threads=snakemake.threads)

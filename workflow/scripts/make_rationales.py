@@ -1,0 +1,11 @@
+"""Teacher rationales for one dataset split."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
+
+from cotdistill.logs import job_log  # noqa: E402
+from cotdistill.stages import make_rationales  # noqa: E402
+
+with job_log(snakemake.log[0]):
+    make_rationales(snakemake.params.spec, snakemake.input.data, snakemake.wildcards.split,
+                    snakemake.output[0])
