@@ -20,5 +20,5 @@ include: "workflow/rules/aggregate.smk"
 
 rule all:
     input:
-        final_targets(),
+        targets.FINAL,
     default_target: True

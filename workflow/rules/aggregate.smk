@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        predictions=lambda wc: [f"{run}/predictions.parquet" for run in run_dirs()],
+        predictions=targets.predictions(config),
     output:
         csv="results/tables/accuracy.csv",
         md="results/tables/accuracy.md",

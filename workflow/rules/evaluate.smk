@@ -1,15 +1,15 @@
 rule evaluate:
     input:
-        model=RUN + "/model",
+        model="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model",
         test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
     output:
-        predictions=RUN + "/predictions.parquet",
-        metrics=RUN + "/metrics.json",
+        predictions="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet",
+        metrics="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json",
     params:
         spec=config.get("evaluation", {}),
-    threads: threads_for("train")
+    threads: targets.threads_for(config, "train")
     resources:
-        **resources_for("evaluate"),
+        **targets.resources_for(config, "evaluate"),
     log:
         "results/logs/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
     benchmark:

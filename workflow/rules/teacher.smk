@@ -10,7 +10,7 @@ rule teacher:
     benchmark:
         "results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv"
     resources:
-        **resources_for("teacher"),
+        **targets.resources_for(config, "teacher"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -21,13 +21,13 @@ rule train:
         base="results/students/{student}/{teacher}/{dataset}/base",
         rows="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
     output:
-        model=directory(RUN + "/model"),
-        log=RUN + "/train_log.parquet",
+        model=directory("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        log="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet",
     params:
         spec=lambda wc: training_spec(config, wc.student),
-    threads: threads_for("train")
+    threads: targets.threads_for(config, "train")
     resources:
-        **resources_for("train"),
+        **targets.resources_for(config, "train"),
     log:
         "results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
     benchmark:

@@ -27,9 +27,9 @@ def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
         m = _PAREN_LETTER.match(tail) or _BARE_LETTER.match(tail)
         if m and m.group(1).upper() in valid:
             return m.group(1).upper()
-        tail_norm = _norm(tail)
-        hits = [(len(c), i) for i, c in enumerate(choices)
-                if _norm(c) and tail_norm.startswith(_norm(c))]
+        tail_norm = _norm(tail) + " "
+        hits = [(len(c), i) for i, c in enumerate(choices)  # whole words: "either" is not "e"
+                if _norm(c) and tail_norm.startswith(_norm(c) + " ")]
         if hits:
             return valid[max(hits)[1]]
     return None

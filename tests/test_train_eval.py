@@ -1,0 +1,111 @@
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from cotdistill import conditions as C
+from cotdistill.aggregate import mean_ci, per_run, summarise, to_markdown
+from cotdistill.data.synthetic import generate_split
+from cotdistill.evaluate import EvalConfig, continuation_logprobs, evaluate, parse_label
+from cotdistill.stages import FORMAT_WORDS
+from cotdistill.students import load_student, prepare_student
+from cotdistill.tables import read_provenance, write_table
+from cotdistill.teachers import run_teacher
+from cotdistill.train import IGNORE, TrainConfig, encode_pairs, train
+
+ARCH = {"n_layer": 1, "n_head": 2, "n_embd": 32, "resid_pdrop": 0.0, "embd_pdrop": 0.0,
+        "attn_pdrop": 0.0}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    data = generate_split("train", n_entities=8, max_value=8)
+    rat = run_teacher({"backend": "rule_based"}, data, "train")
+    base = tmp_path_factory.mktemp("student")
+    corpus = list(data["question"]) + list(rat["rationale"]) + [FORMAT_WORDS]
+    prepare_student({"kind": "scratch_gpt2", "architecture": ARCH}, corpus, base)
+    rows = C.build_train("cot_after", {}, data, rat)
+    test = C.build_test(generate_split("test", n_entities=8, max_value=8))
+    return base, rows, test
+
+
+def test_prompt_tokens_are_masked_only_when_asked(setup):
+    base, rows, _ = setup
+    _, tok = load_student(base, 0)
+    p_len = len(tok(rows["prompt"][0], add_special_tokens=False)["input_ids"])
+    ids, labels, _ = encode_pairs(tok, rows["prompt"][:1], rows["target"][:1], 256, "target")
+    assert labels[0][:p_len] == [IGNORE] * p_len and IGNORE not in labels[0][p_len:]
+    assert labels[0][-1] == tok.eos_token_id and len(ids[0]) == len(labels[0])
+    _, labels_all, _ = encode_pairs(tok, rows["prompt"][:1], rows["target"][:1], 256, "all")
+    assert IGNORE not in labels_all[0]
+
+
+def test_training_lowers_loss_and_is_deterministic(setup):
+    base, rows, _ = setup
+    cfg = TrainConfig(max_steps=30, batch_size=8, lr=3e-3, log_every=5)
+    m1, tok = load_student(base, 0)
+    log1 = train(m1, tok, rows["prompt"], rows["target"], cfg, seed=0, progress=False)
+    assert log1["loss"].iloc[-1] < 0.75 * log1["loss"].iloc[0]  # untrained stays near 1.0x
+    m2, _ = load_student(base, 0)
+    log2 = train(m2, tok, rows["prompt"], rows["target"], cfg, seed=0, progress=False)
+    assert log1["loss"].tolist() == log2["loss"].tolist()
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    m3, _ = load_student(base, 1)
+    log3 = train(m3, tok, rows["prompt"], rows["target"], cfg, seed=1, progress=False)
+    assert log3["loss"].tolist() != log1["loss"].tolist()
+
+
+def test_continuation_logprobs_match_a_manual_forward_pass(setup):
+    base, _, _ = setup
+    model, tok = load_student(base, 0)
+    ctx, cont = "Question: is", "Answer: B"
+    got = continuation_logprobs(model, tok, [ctx, ctx + " kol"], [cont, cont], batch_size=2)
+    c = tok(ctx, add_special_tokens=False)["input_ids"]
+    k = tok(cont, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([c + k])).logits[0], -1)
+    manual = sum(float(logp[len(c) - 1 + j, t]) for j, t in enumerate(k))
+    assert got[0] == pytest.approx(manual, abs=1e-4) and got[0] != got[1]
+
+
+@pytest.mark.parametrize("text,n,expect", [
+    ("Answer : B Reason : ...", 2, "B"), ("Reason : x y . Answer: (A)", 2, "A"),
+    ("Answer : C", 2, None), ("no answer", 2, None)])
+def test_parse_label(text, n, expect):
+    assert parse_label(text, n) == expect
+
+
+def test_evaluate_keeps_every_prediction(setup):
+    base, rows, test = setup
+    model, tok = load_student(base, 0)
+    train(model, tok, rows["prompt"], rows["target"], TrainConfig(max_steps=5), 0, progress=False)
+    pred = evaluate(model, tok, test, rationale_first=True,
+                    cfg=EvalConfig(max_new_tokens_rationale=12), progress=False)
+    assert pred["id"].tolist() == test["id"].tolist()
+    assert all(len(s) == 2 for s in pred["choice_logprobs"])
+    assert pred["choice_correct"].tolist() == (pred["choice_pred"] == pred["label"]).tolist()
+    assert not pred.loc[~pred["gen_parsed"], "gen_correct"].any()
+
+
+def test_mean_ci_uses_student_t():
+    mean, half = mean_ci([0.5, 0.7])
+    assert mean == pytest.approx(0.6)
+    assert half == pytest.approx(12.706 * math.sqrt(0.02) / math.sqrt(2))
+    assert math.isnan(mean_ci([0.5])[1])
+
+
+def test_tables_are_recomputed_from_prediction_rows(tmp_path):
+    paths = []
+    for seed, correct in ((0, [True, True, False, False]), (1, [True, True, True, False])):
+        path = tmp_path / f"results/runs/s/t/d/cot_after/seed{seed}/predictions.parquet"
+        write_table(pd.DataFrame({"id": list("abcd"), "gen_correct": correct,
+                                  "choice_correct": correct, "gen_parsed": [True] * 4}),
+                    path, params={"seed": seed})
+        paths.append(str(path))
+    runs = per_run(paths)
+    assert runs["gen_accuracy"].tolist() == [0.5, 0.75] and runs["seed"].tolist() == [0, 1]
+    table = summarise(runs)
+    assert table.loc[0, "gen_accuracy"] == pytest.approx(0.625) and table.loc[0, "seeds"] == 2
+    assert "| s | t | d | cot_after | 2 | 62.5 ± " in to_markdown(table)
+    assert read_provenance(paths[0])["params"] == {"seed": 0}

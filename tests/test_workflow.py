@@ -1,0 +1,131 @@
+"""The workflow end to end through real Snakemake runs on a small config."""
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from cotdistill.tables import read_provenance
+
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+SMALL = {
+    "datasets": {"synthetic": {"source": "synthetic", "params": {"n_entities": 8, "max_value": 8}}},
+    "teachers": {"rulebased": {"backend": "rule_based", "datasets": {"synthetic": {}}}},
+    "students": {"tiny": {"kind": "scratch_gpt2",
+                          "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 32}}},
+    "conditions": {"label_only": {}, "cot_before": {}, "shuffled_after": {"seed": 0}},
+    "seeds": [0, 1],
+    "training": {"max_steps": 15, "batch_size": 8},
+    "evaluation": {"max_new_tokens_rationale": 24},
+}
+
+
+def snakemake(workdir, *args):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+def job_counts(output: str) -> dict:
+    """Parse the 'Job stats' table of a dry run."""
+    stats = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    run = snakemake(workdir, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return workdir
+
+
+def test_run_writes_table_with_every_condition_and_seed(finished_run):
+    runs = pd.read_csv(finished_run / "results/tables/runs.csv")
+    assert sorted(zip(runs["condition"], runs["seed"])) == sorted(
+        (c, s) for c in SMALL["conditions"] for s in SMALL["seeds"])
+    table = pd.read_csv(finished_run / "results/tables/accuracy.csv")
+    assert table["condition"].tolist() == list(SMALL["conditions"]) and (table["seeds"] == 2).all()
+    assert table["gen_accuracy"].between(0, 1).all()
+    assert (finished_run / "results/plots/accuracy.png").stat().st_size > 5000
+    md = (finished_run / "results/tables/accuracy.md").read_text()
+    assert all(f"| {c} | 2 |" in md for c in SMALL["conditions"])
+
+
+def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
+    logs = list((finished_run / "results/logs").rglob("*.log"))
+    benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
+    # data x2, teacher, 3 conditions, student_base, 6 train, 6 evaluate, aggregate
+    assert len(logs) == len(benchmarks) == 20
+    train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
+    assert "trained 15 steps" in train_log.read_text()
+
+
+def test_tables_carry_provenance(finished_run):
+    run = finished_run / "results/runs/tiny/rulebased/synthetic/cot_before/seed0"
+    prov = read_provenance(run / "train_log.parquet")
+    assert prov["params"]["seed"] == 0 and prov["code_version"]
+    assert any(p.endswith("cot_before/train.parquet") for p in prov["upstream"])
+
+
+def test_nothing_to_do_right_after_a_run(finished_run):
+    dry = snakemake(finished_run, "-n")
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
+    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
+    cfg["conditions"]["shuffled_after"]["seed"] = 1
+    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    try:
+        dry = snakemake(finished_run, "-n")
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        counts = job_counts(dry.stdout)
+        assert counts == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1, "all": 1,
+                          "total": 7}
+        touched = set(re.findall(r"condition=([\w.-]+)", dry.stdout))
+        assert touched == {"shuffled_after"}
+    finally:
+        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    bad = {**SMALL, "conditions": {"cot_after": {"function": "cot_aftr"}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(bad, sort_keys=False))
+    run = snakemake(tmp_path, "--cores", "1")
+    assert run.returncode != 0
+    assert "conditions.cot_after" in run.stderr and "cot_aftr" in run.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
+    """Real CommonsenseQA and PaLM rationales (precomputed) up to the condition tables."""
+    cfg = {
+        "datasets": {"csqa": {"source": "jsonl", "subset": {"train": 300, "test": 50},
+                              "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+                                        "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}},
+        "teachers": {"palm": {"backend": "precomputed", "only_correct": True, "datasets": {"csqa": {
+            "min_coverage": 1.0,
+            "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}},
+        "students": {"tiny": {"kind": "scratch_gpt2"}},
+        "conditions": {"cot_after": {}},
+        "seeds": [0],
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    target = "results/conditions/palm/csqa/cot_after/train.parquet"
+    run = snakemake(tmp_path, "--cores", "1", target)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = pd.read_parquet(tmp_path / target)
+    rat = pd.read_parquet(tmp_path / "results/rationales/palm/csqa/train.parquet")
+    assert len(rat) == 300  # coverage 100% of the subset
+    assert len(rows) == rat["teacher_correct"].sum() < 300  # only_correct drops wrong rationales
+    assert rows["target"].str.startswith("Answer: ").all()
+    log = (tmp_path / "results/logs/teacher/palm/csqa/train.log").read_text()
+    assert "cover 300 of 300 ids (100.0%)" in log
