@@ -100,12 +100,14 @@ def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     for seed, correct in ((0, [True, True, False, False]), (1, [True, True, True, False])):
         path = tmp_path / f"results/runs/s/t/d/cot_after/seed{seed}/predictions.parquet"
         write_table(pd.DataFrame({"id": list("abcd"), "gen_correct": correct,
-                                  "choice_correct": correct, "gen_parsed": [True] * 4}),
+                                  "choice_correct": correct, "gen_parsed": [True] * 4,
+                                  "choice_logprobs": [[-1.0, -2.0]] * 2 + [[-1.0, -2.0, -3.0, -4.0]] * 2}),
                     path, params={"seed": seed})
         paths.append(str(path))
     runs = per_run(paths)
     assert runs["gen_accuracy"].tolist() == [0.5, 0.75] and runs["seed"].tolist() == [0, 1]
     table = summarise(runs)
     assert table.loc[0, "gen_accuracy"] == pytest.approx(0.625) and table.loc[0, "seeds"] == 2
+    assert table.loc[0, "chance"] == pytest.approx((0.5 + 0.5 + 0.25 + 0.25) / 4)
     assert "| s | t | d | cot_after | 2 | 62.5 ± " in to_markdown(table)
     assert read_provenance(paths[0])["params"] == {"seed": 0}

@@ -51,6 +51,8 @@ def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
         row = {**m.groupdict(), "seed": int(m["seed"]), "n": len(pred), "predictions": str(path)}
         row.update({name: float(pred[col].mean()) for name, col in METRICS.items()})
         row["gen_parse_rate"] = float(pred["gen_parsed"].mean())
+        if "choice_logprobs" in pred:  # one score per choice: chance is the mean of 1/n_choices
+            row["chance"] = float((1.0 / pred["choice_logprobs"].map(len)).mean())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -62,6 +64,8 @@ def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None) 
         row = dict(zip(KEYS, key))
         row["seeds"] = len(g)
         row["n_test"] = int(g["n"].iloc[0])
+        if "chance" in g:
+            row["chance"] = float(g["chance"].iloc[0])
         for name in METRICS:
             mean, half = mean_ci(list(g[name]))
             row[name] = mean
@@ -79,12 +83,14 @@ def to_markdown(table: pd.DataFrame) -> str:
     def fmt(mean: float, half: float) -> str:
         return f"{100 * mean:.1f}" + ("" if math.isnan(half) else f" ± {100 * half:.1f}")
 
-    head = "| student | teacher | dataset | condition | seeds | generation acc. (%) | choice acc. (%) |"
-    lines = [head, "|" + "---|" * 7]
-    for r in table.itertuples(index=False):
-        lines.append(f"| {r.student} | {r.teacher} | {r.dataset} | {r.condition} | {r.seeds} | "
-                     f"{fmt(r.gen_accuracy, r.gen_accuracy_ci95)} | "
-                     f"{fmt(r.choice_accuracy, r.choice_accuracy_ci95)} |")
+    head = ("| student | teacher | dataset | condition | seeds | generation acc. (%) "
+            "| choice acc. (%) | chance (%) |")
+    lines = [head, "|" + "---|" * 8]
+    for r in table.to_dict("records"):
+        chance = f"{100 * r['chance']:.1f}" if "chance" in r else ""
+        lines.append(f"| {r['student']} | {r['teacher']} | {r['dataset']} | {r['condition']} | "
+                     f"{r['seeds']} | {fmt(r['gen_accuracy'], r['gen_accuracy_ci95'])} | "
+                     f"{fmt(r['choice_accuracy'], r['choice_accuracy_ci95'])} | {chance} |")
     note = ("\nMean over seeds ± half-width of the 95% Student-t interval; "
             "accuracies recomputed from each run's predictions.parquet.\n")
     return "\n".join(lines) + "\n" + note
@@ -108,6 +114,9 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
             seeds = runs[(runs[KEYS[:3]] == pd.Series(dict(zip(KEYS[:3], key)))).all(axis=1)
                          & (runs["condition"] == c)]
             ax.scatter([i] * len(seeds), seeds["gen_accuracy"] * 100, color="black", s=10, zorder=3)
+        if "chance" in g:
+            ax.axhline(100 * g["chance"].iloc[0], ls="--", color="grey", lw=1, label="chance")
+            ax.legend(loc="lower right", fontsize=8)
         ax.set_xticks(list(x), g["condition"], rotation=35, ha="right")
         ax.set_ylim(0, 100)
         ax.set_ylabel("generation accuracy (%)")
