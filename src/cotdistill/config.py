@@ -8,7 +8,7 @@ files) and raises one :class:`ConfigError` naming each key and its fix.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import yaml
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping
 
-import pandas as pd
 
 from . import conditions as cond
 from .data import load_dataset_split
