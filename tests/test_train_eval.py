@@ -111,3 +111,18 @@ def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     assert table.loc[0, "chance"] == pytest.approx((0.5 + 0.5 + 0.25 + 0.25) / 4)
     assert "| s | t | d | cot_after | 2 | 62.5 ± " in to_markdown(table)
     assert read_provenance(paths[0])["params"] == {"seed": 0}
+
+
+def test_pretrained_student_from_a_local_folder_honours_dtype(setup, tmp_path):
+    base, _, _ = setup
+    model, tok = load_student(base, 0)
+    folder = tmp_path / "local-model"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    out = tmp_path / "base"
+    prepare_student({"kind": "pretrained", "model": str(folder), "dtype": "bfloat16"}, [], out)
+    loaded, loaded_tok = load_student(out, seed=0)
+    assert next(loaded.parameters()).dtype == torch.bfloat16
+    assert loaded_tok.get_vocab() == tok.get_vocab()
+    assert torch.equal(loaded.state_dict()["transformer.wte.weight"].float(),
+                       model.state_dict()["transformer.wte.weight"].to(torch.bfloat16).float())

@@ -104,6 +104,7 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     import matplotlib.pyplot as plt
 
     groups = list(table.groupby(KEYS[:3], sort=False))
+    seeds_of = dict(list(runs.groupby(KEYS, sort=False)))  # (student, teacher, dataset, condition) -> runs
     fig, axes = plt.subplots(1, len(groups), figsize=(1.2 + 1.1 * table["condition"].nunique()
                                                       * len(groups), 3.6), squeeze=False)
     for ax, (key, g) in zip(axes[0], groups):
@@ -111,9 +112,8 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
         err = g["gen_accuracy_ci95"].fillna(0) * 100
         ax.bar(x, g["gen_accuracy"] * 100, yerr=err, capsize=3, color="#4c72b0", alpha=0.8)
         for i, c in enumerate(g["condition"]):
-            seeds = runs[(runs[KEYS[:3]] == pd.Series(dict(zip(KEYS[:3], key)))).all(axis=1)
-                         & (runs["condition"] == c)]
-            ax.scatter([i] * len(seeds), seeds["gen_accuracy"] * 100, color="black", s=10, zorder=3)
+            acc = seeds_of[(*key, c)]["gen_accuracy"] * 100
+            ax.scatter([i] * len(acc), acc, color="black", s=10, zorder=3)
         if "chance" in g:
             ax.axhline(100 * g["chance"].iloc[0], ls="--", color="grey", lw=1, label="chance")
             ax.legend(loc="lower right", fontsize=8)

@@ -15,9 +15,6 @@ import yaml
 from . import conditions
 from .errors import ConfigError, InvalidConfig
 
-RULE_FAMILIES = ("data", "teacher", "conditions", "student", "train", "evaluate", "aggregate")
-
-
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 

@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
-
 from . import conditions as cond
 from .data import load_dataset_split
 from .evaluate import EvalConfig, evaluate, metrics

@@ -76,8 +76,9 @@ def load_tokenizer(base_dir: str | Path):
     return tok
 
 
-def load_student(base_dir: str | Path, seed: int, dtype: str = "float32"):
-    """(model, tokenizer) for one run; scratch weights are drawn from ``seed``."""
+def load_student(base_dir: str | Path, seed: int):
+    """(model, tokenizer) for one run; scratch weights are drawn from ``seed``;
+    pretrained weights load in the spec's ``dtype`` (default float32)."""
     from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
 
     meta = json.loads((Path(base_dir) / "student.json").read_text())
@@ -90,13 +91,10 @@ def load_student(base_dir: str | Path, seed: int, dtype: str = "float32"):
         model = GPT2LMHeadModel(config)
     else:
         spec = meta["spec"]
-        model = AutoModelForCausalLM.from_pretrained(spec["model"], dtype=getattr(torch, dtype),
+        dtype = getattr(torch, spec.get("dtype", "float32"))
+        model = AutoModelForCausalLM.from_pretrained(spec["model"], dtype=dtype,
                                                      **_hub_kwargs(spec))
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
     return model, tok
 
-
-def student_corpus(prompts: Iterable[str], targets: Iterable[str]) -> list[str]:
-    """Texts a scratch tokenizer is trained on (prompts and targets of all conditions)."""
-    return [p + t for p, t in zip(prompts, targets)]

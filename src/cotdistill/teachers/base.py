@@ -47,7 +47,6 @@ def make_teacher(spec: Mapping[str, Any]) -> Teacher:
     """Build the teacher a config entry describes: ``{backend: NAME, ...params}``."""
     spec = dict(spec)
     backend = spec.pop("backend", None)
-    spec.pop("only_correct", None)  # applied when building conditions, not here
     if backend not in _BACKENDS:
         raise ConfigError("teachers.*.backend", f"unknown backend '{backend}'",
                           f"use one of {backends()}")

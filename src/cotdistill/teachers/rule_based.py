@@ -21,6 +21,8 @@ from ..errors import InputError
 from .base import Teacher, register_backend
 
 TEMPLATE = "{a} {verb} {va} and {b} {verb} {vb} . {va} is {more_or_less} than {vb} , so the answer is {word} ."
+# key words by construction: both values (first mention), the comparison and the answer word
+KEY_WORD_IDX = [TEMPLATE.split().index(f) for f in ("{va}", "{vb}", "{more_or_less}", "{word}")]
 
 
 @register_backend("rule_based")
@@ -54,6 +56,4 @@ class RuleBasedTeacher(Teacher):
         text = TEMPLATE.format(a=a, b=b, verb=verb, va=va, vb=vb,
                                more_or_less="more" if letter == "A" else "less",
                                word=more if letter == "A" else less)
-        # key words by construction: both values, the comparison and the answer word
-        key_idx = [2, 6, 10, 18]
-        return text, letter, key_idx
+        return text, letter, list(KEY_WORD_IDX)
