@@ -6,11 +6,16 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# --configfile replaces config.yaml instead of being merged into it: an experiment
+# config must never inherit the quickstart's datasets, teachers or students.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
 include: "workflow/rules/teacher.smk"
 include: "workflow/rules/conditions.smk"
 include: "workflow/rules/train.smk"

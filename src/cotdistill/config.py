@@ -7,6 +7,7 @@ files) and raises one :class:`ConfigError` naming each key and its fix.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Mapping
 
@@ -14,6 +15,7 @@ import yaml
 
 from . import conditions
 from .errors import ConfigError, InvalidConfig
+from .models import PACKAGE_PREFIX, resolve_model
 
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
@@ -59,11 +61,20 @@ def meaning_problems(config: Mapping) -> list[str]:
                                     "Fix: correct the path (relative to the working directory)")
         if spec.get("source") == "hub" and not spec.get("name"):
             problems.append(f"'datasets.{name}.name': missing. Fix: give the hub name")
-    from .teachers.base import backends
+    from .teachers.base import backend_class, backends
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") not in backends():
             problems.append(f"'teachers.{tname}.backend': unknown backend '{tspec.get('backend')}'. "
                             f"Fix: use one of {backends()}")
+        else:
+            cls = backend_class(tspec["backend"])
+            for dname in (tspec.get("datasets") or {}):
+                options = {k: v for k, v in teacher_spec(config, tname, dname).items()
+                           if k != "backend"}
+                for key, problem, fix in cls.option_problems(options):
+                    where = (f"teachers.{tname}.datasets.{dname}.{key}"
+                             if key in (tspec["datasets"][dname] or {}) else f"teachers.{tname}.{key}")
+                    problems.append(f"'{where}': {problem} (for dataset {dname}). Fix: {fix}")
         for dname, dspec in (tspec.get("datasets") or {}).items():
             if dname not in datasets:
                 problems.append(f"'teachers.{tname}.datasets.{dname}': no dataset '{dname}' is "
@@ -76,6 +87,20 @@ def meaning_problems(config: Mapping) -> list[str]:
         if sspec.get("kind") == "pretrained" and not sspec.get("model"):
             problems.append(f"'students.{sname}.model': missing. "
                             "Fix: give a Hugging Face model id or a local folder")
+        if sspec.get("lora") and importlib.util.find_spec("peft") is None:
+            problems.append(f"'students.{sname}.lora': LoRA needs the peft package, which is "
+                            "not installed. Fix: pip install peft, or remove 'lora:'")
+    for owner in ("students", "teachers"):
+        for name, spec in (config.get(owner) or {}).items():
+            model = spec.get("model")
+            if isinstance(model, str) and model.startswith(PACKAGE_PREFIX):
+                try:
+                    resolve_model(model)
+                except ConfigError as e:
+                    problems.append(f"'{owner}.{name}.model': {e.problem}. Fix: {e.fix}")
+            if spec.get("gguf_file") and importlib.util.find_spec("gguf") is None:
+                problems.append(f"'{owner}.{name}.gguf_file': reading GGUF needs the gguf "
+                                "package. Fix: pip install gguf accelerate")
     return problems
 
 
@@ -108,3 +133,9 @@ def training_spec(config: Mapping, student: str) -> dict:
 def student_base_spec(config: Mapping, student: str) -> dict:
     """What defines a student's base folder (not its training options)."""
     return {k: v for k, v in config["students"][student].items() if k != "training"}
+
+
+def model_source(config: Mapping, owner: str, name: str) -> dict:
+    """The weights source of a student or teacher: ``{model, revision, gguf_file}``."""
+    spec = config[owner][name]
+    return {k: spec[k] for k in ("model", "revision", "gguf_file") if spec.get(k)}

@@ -13,7 +13,8 @@ from typing import Mapping
 from . import conditions as cond
 from .data import load_dataset_split
 from .evaluate import EvalConfig, evaluate, metrics
-from .students import load_student, prepare_student
+from .models import convert_to_hf
+from .students import for_saving, load_student, prepare_student
 from .tables import read_table, write_table
 from .teachers import run_teacher
 from .train import TrainConfig, train
@@ -29,9 +30,21 @@ def make_data(spec: Mapping, split: str, out: str) -> None:
     write_table(df, out, params={"dataset": dict(spec), "split": split})
 
 
-def make_rationales(spec: Mapping, data_path: str, split: str, out: str) -> None:
+def convert_model(spec: Mapping, out_dir: str) -> None:
+    convert_to_hf(spec, out_dir)
+
+
+def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
+                    weights: str | None = None) -> None:
+    """``weights``: a converted local copy of the teacher's model (GGUF sources).
+
+    Backends that generate write shards next to ``out`` (``SPLIT.shards/``) so
+    a killed job, run again, generates only the missing shards.
+    """
     data = read_table(data_path)
-    rat = run_teacher(spec, data, split)
+    if weights:
+        spec = {**spec, "weights": weights}
+    rat = run_teacher(spec, data, split, shard_dir=str(Path(out).with_suffix(".shards")))
     log.info("%d rationales for %d examples (%.1f%% coverage); teacher correct on %.1f%%; "
              "stated answer unparsed on %.1f%%", len(rat), len(data), 100 * len(rat) / len(data),
              100 * rat["teacher_correct"].mean(), 100 * rat["teacher_answer"].isna().mean())
@@ -50,11 +63,12 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
     write_table(test, out_test, params=params, upstream=[test_data])
 
 
-def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str) -> None:
+def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str,
+                      weights: str | None = None) -> None:
     data, rat = read_table(train_data), read_table(rationales)
     corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
               + list(rat["rationale"]) + [FORMAT_WORDS])
-    prepare_student(spec, corpus, out_dir)
+    prepare_student(spec, corpus, out_dir, weights=weights)
 
 
 def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
@@ -67,7 +81,7 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
     log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
              last["tokens_per_s"])
     Path(out_model).mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_model)
+    for_saving(model).save_pretrained(out_model)
     tok.save_pretrained(out_model)
     write_table(history, out_log, params={"training": dict(train_spec), "seed": seed},
                 upstream=[condition_train])

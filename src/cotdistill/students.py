@@ -1,9 +1,14 @@
 """Student models: a tiny GPT-2 built from a config, or any Hugging Face causal LM.
 
-``prepare_student`` writes a base folder (tokenizer, model config and, for
-pretrained students, nothing else to download later); ``load_student`` builds
-the model for one training seed. A scratch student's weights are initialised
-from the seed, so seeds vary both initialisation and data order.
+``prepare_student`` writes a base folder (tokenizer and ``student.json``);
+``load_student`` builds the model for one training seed. A scratch student's
+weights are initialised from the seed, so seeds vary both initialisation and
+data order; a pretrained student's seed varies data order (and LoRA init).
+
+Pretrained options: ``dtype``, ``gradient_checkpointing`` (trade compute for
+activation memory) and ``lora: {r, alpha, dropout, target_modules}`` (train
+low-rank adapters only, via peft; merged into the weights when saved, so
+evaluation loads a plain model).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any, Iterable, Mapping
 import torch
 
 from .errors import ConfigError
+from .models import load_causal_lm, resolve_model, source_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,13 @@ def train_word_tokenizer(texts: Iterable[str], vocab_size: int):
     return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL)
 
 
-def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str | Path) -> None:
-    """Write the student's base folder: tokenizer + ``student.json``."""
+def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str | Path,
+                    weights: str | None = None) -> None:
+    """Write the student's base folder: tokenizer + ``student.json``.
+
+    ``weights``: a local folder to load the pretrained model from instead of
+    the spec's source (the workflow's converted copy of a GGUF model).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kind = spec.get("kind")
@@ -49,23 +60,15 @@ def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str
         log.info("trained a word-level tokenizer with %d entries", len(tok))
     elif kind == "pretrained":
         from transformers import AutoTokenizer
-        tok = AutoTokenizer.from_pretrained(spec["model"], **_hub_kwargs(spec))
+        tok = (AutoTokenizer.from_pretrained(weights) if weights else
+               AutoTokenizer.from_pretrained(resolve_model(spec["model"]), **source_kwargs(spec)))
         tok.save_pretrained(out)
         arch = {}
     else:
         raise ConfigError("students.*.kind", f"unknown kind '{kind}'",
                           "use 'scratch_gpt2' or 'pretrained'")
-    (out / "student.json").write_text(json.dumps({"spec": dict(spec), "architecture": arch},
+    (out / "student.json").write_text(json.dumps({"spec": dict(spec), "architecture": arch, "weights": weights},
                                                  indent=2, sort_keys=True))
-
-
-def _hub_kwargs(spec: Mapping[str, Any]) -> dict:
-    kw = {}
-    if spec.get("revision"):
-        kw["revision"] = spec["revision"]
-    if spec.get("gguf_file"):
-        kw["gguf_file"] = spec["gguf_file"]
-    return kw
 
 
 def load_tokenizer(base_dir: str | Path):
@@ -79,7 +82,7 @@ def load_tokenizer(base_dir: str | Path):
 def load_student(base_dir: str | Path, seed: int):
     """(model, tokenizer) for one run; scratch weights are drawn from ``seed``;
     pretrained weights load in the spec's ``dtype`` (default float32)."""
-    from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+    from transformers import GPT2Config, GPT2LMHeadModel
 
     meta = json.loads((Path(base_dir) / "student.json").read_text())
     tok = load_tokenizer(base_dir)
@@ -91,10 +94,44 @@ def load_student(base_dir: str | Path, seed: int):
         model = GPT2LMHeadModel(config)
     else:
         spec = meta["spec"]
-        dtype = getattr(torch, spec.get("dtype", "float32"))
-        model = AutoModelForCausalLM.from_pretrained(spec["model"], dtype=dtype,
-                                                     **_hub_kwargs(spec))
+        if meta.get("weights"):
+            model = load_causal_lm(meta["weights"], spec.get("dtype", "float32"))
+        else:
+            model = load_causal_lm(resolve_model(spec["model"]), spec.get("dtype", "float32"),
+                                   **source_kwargs(spec))
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
+    spec = meta["spec"]
+    if spec.get("gradient_checkpointing"):
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False  # the cache is useless while training and clashes with it
+    if spec.get("lora"):
+        model = add_lora(model, spec["lora"])
     return model, tok
+
+
+def add_lora(model, lora: Mapping[str, Any]):
+    """Wrap ``model`` so only low-rank adapters train (peft)."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ConfigError("students.*.lora", "LoRA needs the peft package",
+                          "pip install 'cotdistill[lora]' or remove 'lora:'") from e
+    config = LoraConfig(r=int(lora.get("r", 8)), lora_alpha=int(lora.get("alpha", 16)),
+                        lora_dropout=float(lora.get("dropout", 0.0)),
+                        target_modules=lora.get("target_modules") or "all-linear",
+                        task_type="CAUSAL_LM")
+    model = get_peft_model(model, config)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info("LoRA: %d trainable parameters (%.2f%% of %d)", trainable,
+             100 * trainable / model.num_parameters(), model.num_parameters())
+    return model
+
+
+def for_saving(model):
+    """The plain model to save: LoRA adapters merged into the weights."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.config.use_cache = True
+    return model
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .config import units
+from .config import model_source, units
+from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
 FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
@@ -29,3 +30,13 @@ def threads_for(config: Mapping, family: str, default: int = 1) -> int:
 def resources_for(config: Mapping, family: str) -> dict:
     """Cluster resources of a rule family from config 'resources:' (none locally)."""
     return dict((config.get("resources") or {}).get(family) or {})
+
+
+MODEL = "results/models/{owner}/{name}"
+
+
+def converted_weights(config: Mapping, owner: str, name: str) -> list[str]:
+    """The converted safetensors folder a student or teacher loads from, if it needs one."""
+    if needs_conversion(model_source(config, owner, name)):
+        return [MODEL.format(owner=owner, name=name)]
+    return []

@@ -7,6 +7,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, instal
 from cotdistill import targets
 from cotdistill.config import (
     check_config,
+    model_source,
     student_base_spec,
     teacher_spec,
     training_spec,
@@ -26,3 +27,4 @@ wildcard_constraints:
     condition=NAME,
     seed=r"\d+",
     split="train|test",
+    owner="students|teachers",

@@ -1,6 +1,7 @@
 rule teacher:
     input:
         data="results/data/{dataset}/{split}.parquet",
+        weights=lambda wc: targets.converted_weights(config, "teachers", wc.teacher),
     output:
         "results/rationales/{teacher}/{dataset}/{split}.parquet",
     params:

@@ -2,6 +2,7 @@ rule student_base:
     input:
         train="results/data/{dataset}/train.parquet",
         rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        weights=lambda wc: targets.converted_weights(config, "students", wc.student),
     output:
         directory("results/students/{student}/{teacher}/{dataset}/base"),
     params:

@@ -8,4 +8,4 @@ from cotdistill.stages import make_rationales  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_rationales(snakemake.params.spec, snakemake.input.data, snakemake.wildcards.split,
-                    snakemake.output[0])
+                    snakemake.output[0], weights=snakemake.input.get("weights") or None)

@@ -8,4 +8,4 @@ from cotdistill.stages import make_student_base  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_student_base(snakemake.params.spec, snakemake.input.train, snakemake.input.rationales,
-                      snakemake.output[0])
+                      snakemake.output[0], weights=snakemake.input.get("weights") or None)

@@ -9,7 +9,7 @@ prompt_hash, gen_params`` (+ optional ``key_word_idx``).
 
 from .base import Teacher, finalise, make_teacher, register_backend, run_teacher
 from .answers import parse_stated_answer
-from . import rule_based, precomputed  # noqa: F401  (registers the backends)
+from . import rule_based, precomputed, hf, openai_compat  # noqa: F401  (registers the backends)
 
 __all__ = ["Teacher", "finalise", "make_teacher", "register_backend", "run_teacher",
            "parse_stated_answer"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any, Callable, Mapping
 
@@ -19,11 +20,31 @@ class Teacher:
 
     ``rationales(data, split)`` gets one normalised split and returns a frame
     with at least ``id`` and ``rationale``; it may add ``teacher_answer``
-    (letter), ``prompt_hash``, ``gen_params`` and ``key_word_idx``.
+    (letter), ``prompt_hash``, ``gen_params`` and ``key_word_idx``. Backends
+    that generate keep resumable shards in ``self.shard_dir`` when it is set.
     """
+
+    shard_dir: str | None = None
 
     def __init__(self, **params: Any):
         self.params = params
+
+    @classmethod
+    def option_problems(cls, options: Mapping[str, Any]) -> list[str]:
+        """Config problems of this backend's options, as (key, problem, fix) triples
+        rendered by the caller. The default checks names against ``__init__``."""
+        sig = inspect.signature(cls.__init__)
+        params = {n: p for n, p in sig.parameters.items() if n != "self"}
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return []
+        problems = []
+        for key in options:
+            if key not in params:
+                problems.append((key, "unknown option", f"use one of {sorted(params)}"))
+        for name, p in params.items():
+            if p.default is p.empty and name not in options:
+                problems.append((name, "missing", "add it (see the backend's docstring)"))
+        return problems
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
         raise NotImplementedError
@@ -81,6 +102,13 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str) -> pd.DataFrame:
+def backend_class(name: str) -> type[Teacher] | None:
+    return _BACKENDS.get(name)
+
+
+def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str,
+                shard_dir: str | None = None) -> pd.DataFrame:
     """Rationales for one split in the shared schema (see :data:`RATIONALE_COLUMNS`)."""
-    return finalise(data, make_teacher(spec).rationales(data, split))
+    teacher = make_teacher(spec)
+    teacher.shard_dir = shard_dir
+    return finalise(data, teacher.rationales(data, split))

@@ -1,0 +1,149 @@
+"""Teacher backend ``hf``: any Hugging Face causal LM writes the rationales locally.
+
+Few-shot prompt (see :mod:`.prompting`) through the model's chat template when
+it has one; the reply is prefilled with ``prefill`` ("The answer is") so even a
+small model states its answer first. Generation is batched with prompts sorted
+by length (less padding), uses the KV cache, is greedy unless
+``do_sample: true``, and stops at ``max_new_tokens`` or a stop string. Rows are
+written in resumable shards (:mod:`.shards`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Sequence
+
+import pandas as pd
+
+from ..models import load_causal_lm, pick_dtype, resolve_model, source_kwargs
+from .base import Teacher, register_backend
+from .prompting import FewShotPrompt, prompt_problems
+from .shards import generate_in_shards
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STOP = ("\n\n", "Question:")
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first stop string."""
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut].strip()
+
+
+@register_backend("hf")
+class HFTeacher(Teacher):
+    """Options: ``model`` (hub id, folder or ``package:NAME``), ``revision``,
+    ``gguf_file``, ``prompt`` (built-in name or YAML path), ``prefill``,
+    ``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``, ``stop``,
+    ``batch_size``, ``shard_size``, ``seed``, ``dtype`` (auto: bf16 on GPU,
+    fp32 on CPU), ``device_map`` (auto: spread over the GPUs; CPU otherwise).
+    ``weights`` is set by the workflow to a converted local copy of the model.
+    """
+
+    def __init__(self, model: str, prompt: str, revision: str | None = None,
+                 gguf_file: str | None = None, prefill: str = "The answer is",
+                 max_new_tokens: int = 96, do_sample: bool = False, temperature: float = 0.7,
+                 top_p: float = 0.95, stop: Sequence[str] = DEFAULT_STOP, batch_size: int = 8,
+                 shard_size: int = 256, seed: int = 0, dtype: str = "auto",
+                 device_map: str | None = "auto", weights: str | None = None):
+        super().__init__(model=model, prompt=prompt)
+        self.model_name, self.revision, self.gguf_file = model, revision, gguf_file
+        self.prompt = FewShotPrompt.load(prompt)
+        self.prefill = prefill
+        self.gen = {"max_new_tokens": int(max_new_tokens), "do_sample": bool(do_sample),
+                    "stop": list(stop), "seed": int(seed)}
+        if do_sample:
+            self.gen.update(temperature=float(temperature), top_p=float(top_p))
+        self.batch_size, self.shard_size = int(batch_size), int(shard_size)
+        self.dtype, self.device_map, self.weights = dtype, device_map, weights
+        self._model = self._tok = None
+
+    # -- loading ---------------------------------------------------------------
+    def load(self):
+        from transformers import AutoTokenizer
+
+        if self._model is None:
+            if self.weights:
+                path, kw = self.weights, {}
+            else:
+                spec = {"revision": self.revision, "gguf_file": self.gguf_file}
+                path, kw = resolve_model(self.model_name), source_kwargs(spec)
+            self._tok = AutoTokenizer.from_pretrained(path, **kw)
+            self._tok.padding_side = "left"  # generation continues from the right edge
+            if self._tok.pad_token is None:
+                self._tok.pad_token = self._tok.eos_token
+            self._model = load_causal_lm(path, self.dtype, self.device_map, **kw).eval()
+        return self._model, self._tok
+
+    @property
+    def rendering(self) -> str:
+        _, tok = self.load()
+        return "chat" if tok.chat_template else "plain"
+
+    def render(self, question: str, choices: Sequence[str]) -> str:
+        _, tok = self.load()
+        if tok.chat_template:
+            text = tok.apply_chat_template(self.prompt.messages(question, choices),
+                                           tokenize=False, add_generation_prompt=True)
+            return text + self.prefill
+        return self.prompt.plain_text(question, choices, self.prefill)
+
+    @classmethod
+    def option_problems(cls, options) -> list:
+        return super().option_problems(options) + prompt_problems(options)
+
+    def gen_params(self) -> dict:
+        return {"backend": "hf", "model": self.model_name, "revision": self.revision,
+                "gguf_file": self.gguf_file, "prefill": self.prefill,
+                "dtype": str(pick_dtype(self.dtype)).replace("torch.", ""), **self.gen}
+
+    # -- generation ------------------------------------------------------------
+    def generate_texts(self, prompts: list[str]) -> list[str]:
+        """Continuations of ``prompts``, batched by length; returned in input order."""
+        import torch
+
+        model, tok = self.load()
+        lengths = [len(ids) for ids in tok(prompts, add_special_tokens=False)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        out: list[str] = [""] * len(prompts)
+        kwargs = {"max_new_tokens": self.gen["max_new_tokens"], "do_sample": self.gen["do_sample"],
+                  "pad_token_id": tok.pad_token_id, "use_cache": True,
+                  "stop_strings": self.gen["stop"] or None, "tokenizer": tok}
+        if self.gen["do_sample"]:
+            kwargs.update(temperature=self.gen["temperature"], top_p=self.gen["top_p"])
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)  # silence sampling defaults
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            # chat templates carry their own special tokens; plain prompts get the model's BOS
+            enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True,
+                      add_special_tokens=not tok.chat_template).to(model.device)
+            with torch.inference_mode():
+                seqs = model.generate(**enc, **kwargs)
+            texts = tok.batch_decode(seqs[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            for i, text in zip(idx, texts):
+                out[i] = text
+        return out
+
+    def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        import torch
+
+        prompt_hash = self.prompt.hash(self.rendering)
+        gen_params = json.dumps(self.gen_params(), sort_keys=True)
+        key = {"prompt_hash": prompt_hash, "gen_params": gen_params, "split": split}
+
+        def generate(chunk: pd.DataFrame) -> pd.DataFrame:
+            # seeded per shard so a resumed run samples exactly what an uninterrupted one would
+            torch.manual_seed(self.gen["seed"] + int(chunk.index[0]))
+            prompts = [self.render(q, list(c)) for q, c in zip(chunk["question"], chunk["choices"])]
+            texts = self.generate_texts(prompts)
+            rationales = [cut_at_stop(self.prefill + t, self.gen["stop"]) for t in texts]
+            return pd.DataFrame({"id": chunk["id"].astype(str).tolist(), "rationale": rationales,
+                                 "prompt_hash": prompt_hash, "gen_params": gen_params})
+
+        rows, self.shard_stats = generate_in_shards(
+            data.reset_index(drop=True), self.shard_dir, self.shard_size, key, generate,
+            desc=f"hf teacher {self.model_name}")
+        return rows
