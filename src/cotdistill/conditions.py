@@ -47,14 +47,16 @@ class Condition:
     target: Callable[..., str]
     rationale_first: bool  # the student writes a rationale before the label at test time
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    needs_key_words: bool = False  # reads Example.key_word_idx
 
 
 REGISTRY: dict[str, Condition] = {}
 
 
-def register(name: str, *, rationale_first: bool = False, **defaults: Any):
+def register(name: str, *, rationale_first: bool = False, needs_key_words: bool = False,
+             **defaults: Any):
     def deco(fn: Callable[..., str]) -> Callable[..., str]:
-        REGISTRY[name] = Condition(name, fn, rationale_first, defaults)
+        REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_key_words)
         return fn
     return deco
 
@@ -109,7 +111,7 @@ def shuffled_after(ex: Example, rng: random.Random) -> str:
     return after(ex.label, shuffled_words(ex.words, rng))
 
 
-@register("keytokens_after", k=None)
+@register("keytokens_after", needs_key_words=True, k=None)
 def keytokens_after(ex: Example, rng: random.Random, k: int | None = None) -> str:
     """The rationale's key words in their original order (all known keys, or the first k)."""
     if ex.key_word_idx is None:

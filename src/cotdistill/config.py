@@ -49,6 +49,7 @@ def meaning_problems(config: Mapping) -> list[str]:
             conditions.resolve(name, spec)
         except ConfigError as e:
             problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
+    problems += key_word_problems(config)
     for name, spec in datasets.items():
         if spec.get("source") == "jsonl":
             for split in ("train", "test"):
@@ -101,6 +102,28 @@ def meaning_problems(config: Mapping) -> list[str]:
             if spec.get("gguf_file") and importlib.util.find_spec("gguf") is None:
                 problems.append(f"'{owner}.{name}.gguf_file': reading GGUF needs the gguf "
                                 "package. Fix: pip install gguf accelerate")
+    return problems
+
+
+def key_word_problems(config: Mapping) -> list[str]:
+    """Conditions that need key-word indices, paired with teachers that write none."""
+    from .teachers.base import backend_class
+
+    problems = []
+    for cname, cspec in (config.get("conditions") or {}).items():
+        try:
+            cond, _ = conditions.resolve(cname, cspec)
+        except ConfigError:
+            continue  # reported by the caller
+        if not cond.needs_key_words:
+            continue
+        for tname, tspec in (config.get("teachers") or {}).items():
+            cls = backend_class(tspec.get("backend"))
+            if cls is not None and not cls.provides_key_words:
+                problems.append(
+                    f"'conditions.{cname}': needs key-word indices, which teacher '{tname}' "
+                    f"(backend {tspec['backend']}) does not write. Fix: remove the condition, "
+                    "or use a teacher that records key words (rule_based)")
     return problems
 
 

@@ -103,7 +103,10 @@ def load_student(base_dir: str | Path, seed: int):
         model.config.pad_token_id = tok.pad_token_id
     spec = meta["spec"]
     if spec.get("gradient_checkpointing"):
-        model.gradient_checkpointing_enable()
+        # renamed in recent transformers; older releases only have the first name
+        enable = (getattr(model, "activation_checkpointing_enable", None)
+                  or model.gradient_checkpointing_enable)
+        enable()
         model.config.use_cache = False  # the cache is useless while training and clashes with it
     if spec.get("lora"):
         model = add_lora(model, spec["lora"])

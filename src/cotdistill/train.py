@@ -142,3 +142,22 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     bar.close()
     model.eval()
     return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def target_loss(model, tok, prompts: Sequence[str], targets: Sequence[str], max_length: int = 256,
+                batch_size: int = 8, loss_on: str = "target") -> float:
+    """Mean per-token loss of ``model`` on the pairs (the training objective, no update)."""
+    was_training = model.training
+    model.eval()
+    inputs, labels, _ = encode_pairs(tok, prompts, targets, max_length, loss_on)
+    total, count = 0.0, 0
+    for start in range(0, len(inputs), batch_size):
+        ids, mask, lab = collate(inputs[start:start + batch_size], labels[start:start + batch_size],
+                                 tok.pad_token_id)
+        ids, mask, lab = (t.to(model.device) for t in (ids, mask, lab))
+        n = int((lab[:, 1:] != IGNORE).sum())
+        total += model(input_ids=ids, attention_mask=mask, labels=lab).loss.item() * n
+        count += n
+    model.train(was_training)
+    return total / max(count, 1)

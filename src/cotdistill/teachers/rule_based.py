@@ -27,6 +27,8 @@ KEY_WORD_IDX = [TEMPLATE.split().index(f) for f in ("{va}", "{vb}", "{more_or_le
 
 @register_backend("rule_based")
 class RuleBasedTeacher(Teacher):
+    provides_key_words = True  # the template says which words carry the answer
+
     def __init__(self, error_rate: float = 0.0, seed: int = 0):
         super().__init__(error_rate=error_rate, seed=seed)
         self.error_rate, self.seed = float(error_rate), int(seed)
