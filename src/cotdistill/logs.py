@@ -32,3 +32,13 @@ def job_log(path: str | None) -> Iterator[logging.Logger]:
         for h in handlers:
             root.removeHandler(h)
             h.close()
+
+
+def optional_path(value) -> str | None:
+    """A Snakemake named input that may be absent: None, one path, or a one-path list."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return value
+    items = [str(v) for v in value]
+    return items[0] if items else None
