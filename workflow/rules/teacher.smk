@@ -13,6 +13,6 @@ rule teacher:
     resources:
         **targets.resources_for(config, "teacher"),
     conda:
-        "../../envs/data.yaml"
+        "../../envs/teacher.yaml"
     script:
         "../scripts/make_rationales.py"
