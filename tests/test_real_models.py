@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from safetensors import safe_open
 
 from cotdistill import conditions as C
