@@ -32,6 +32,7 @@ class EvalConfig:
     batch_size: int = 64
     max_new_tokens_label: int = 6       # enough for "Answer: X" and an EOS
     max_new_tokens_rationale: int = 64  # rationale-first conditions write reasoning first
+    device: str = "auto"                # "auto" (a GPU when there is one), "cpu", "cuda"
 
     @classmethod
     def from_dict(cls, d: dict) -> "EvalConfig":

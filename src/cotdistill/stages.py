@@ -17,7 +17,7 @@ from .models import convert_to_hf
 from .students import for_saving, load_student, prepare_student
 from .tables import read_table, write_table
 from .teachers import run_teacher
-from .train import TrainConfig, train
+from .train import TrainConfig, pick_device, train
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +95,12 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     from .students import load_tokenizer
 
     torch.set_num_threads(max(1, threads))
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    cfg = EvalConfig.from_dict(eval_spec)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).to(pick_device(cfg.device)).eval()
     tok = load_tokenizer(model_dir)
     test = read_table(condition_test)
     rationale_first = bool(test["rationale_first"].iloc[0])
-    pred = evaluate(model, tok, test, rationale_first, EvalConfig.from_dict(eval_spec), progress)
+    pred = evaluate(model, tok, test, rationale_first, cfg, progress)
     summary = metrics(pred)
     log.info("generation accuracy %.3f, choice accuracy %.3f (n=%d)",
              summary["gen_accuracy"], summary["choice_accuracy"], summary["n"])
