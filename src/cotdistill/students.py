@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 import torch
 
 from .errors import ConfigError
-from .models import load_causal_lm, resolve_model, source_kwargs
+from .models import load_causal_lm, locate
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,15 @@ def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str
         log.info("trained a word-level tokenizer with %d entries", len(tok))
     elif kind == "pretrained":
         from transformers import AutoTokenizer
-        tok = (AutoTokenizer.from_pretrained(weights) if weights else
-               AutoTokenizer.from_pretrained(resolve_model(spec["model"]), **source_kwargs(spec)))
+        path, kw = locate(spec, weights)
+        tok = AutoTokenizer.from_pretrained(path, **kw)
         tok.save_pretrained(out)
         arch = {}
     else:
         raise ConfigError("students.*.kind", f"unknown kind '{kind}'",
                           "use 'scratch_gpt2' or 'pretrained'")
-    (out / "student.json").write_text(json.dumps({"spec": dict(spec), "architecture": arch, "weights": weights},
-                                                 indent=2, sort_keys=True))
+    (out / "student.json").write_text(json.dumps(
+        {"spec": dict(spec), "architecture": arch, "weights": weights}, indent=2, sort_keys=True))
 
 
 def load_tokenizer(base_dir: str | Path):
@@ -94,11 +94,8 @@ def load_student(base_dir: str | Path, seed: int):
         model = GPT2LMHeadModel(config)
     else:
         spec = meta["spec"]
-        if meta.get("weights"):
-            model = load_causal_lm(meta["weights"], spec.get("dtype", "float32"))
-        else:
-            model = load_causal_lm(resolve_model(spec["model"]), spec.get("dtype", "float32"),
-                                   **source_kwargs(spec))
+        path, kw = locate(spec, meta.get("weights"))
+        model = load_causal_lm(path, spec.get("dtype", "float32"), **kw)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
     spec = meta["spec"]

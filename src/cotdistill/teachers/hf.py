@@ -16,7 +16,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..models import load_causal_lm, pick_dtype, resolve_model, source_kwargs
+from ..models import load_causal_lm, locate, pick_dtype
 from .base import Teacher, register_backend
 from .prompting import FewShotPrompt, prompt_problems
 from .shards import generate_in_shards
@@ -65,11 +65,9 @@ class HFTeacher(Teacher):
         from transformers import AutoTokenizer
 
         if self._model is None:
-            if self.weights:
-                path, kw = self.weights, {}
-            else:
-                spec = {"revision": self.revision, "gguf_file": self.gguf_file}
-                path, kw = resolve_model(self.model_name), source_kwargs(spec)
+            source = {"model": self.model_name, "revision": self.revision,
+                      "gguf_file": self.gguf_file}
+            path, kw = locate(source, self.weights)
             self._tok = AutoTokenizer.from_pretrained(path, **kw)
             self._tok.padding_side = "left"  # generation continues from the right edge
             if self._tok.pad_token is None:
