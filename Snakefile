@@ -17,6 +17,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/teacher.smk"
+include: "workflow/rules/attribution.smk"
 include: "workflow/rules/conditions.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
@@ -25,5 +26,5 @@ include: "workflow/rules/aggregate.smk"
 
 rule all:
     input:
-        targets.FINAL,
+        targets.final(config),
     default_target: True

@@ -5,21 +5,33 @@ from collections import Counter
 
 import pytest
 
+import pandas as pd
+
 from cotdistill import conditions as C
+from cotdistill.attribution.scores import Units, known_key_word_scores, units_from_scores
 from cotdistill.data.synthetic import generate_split
 from cotdistill.errors import ConfigError
 from cotdistill.teachers import run_teacher
 
 RAT = "zab weighs 7 and kol weighs 3 . 7 is more than 3 , so the answer is heavier ."
+KEYS = [2, 6, 10, 18]  # 7, 3, more, heavier
+# word scores: the key words score highest, in the order heavier > 7 > more > 3
+WORD_SCORES = [0.0] * len(RAT.split())
+for i, s in zip(KEYS, (0.5, 0.2, 0.4, 0.9)):
+    WORD_SCORES[i] = s
+WORD_SCORES[0] = -2.0  # "zab": a large negative effect
+UNITS = Units(RAT, C.words_of(RAT).spans, WORD_SCORES)
 EX = C.Example(id="q1", question="is zab heavier or lighter than kol ?",
-               choices=["heavier", "lighter"], label="A", rationale=RAT,
-               key_word_idx=[2, 6, 10, 18], other_rationale="another example's reasoning")
+               choices=["heavier", "lighter"], label="A", rationale=RAT, units=UNITS,
+               other_rationale="another example's reasoning")
 TESTED = set()
 
 
 def target(name, **params):
     TESTED.add(name)
-    return C.REGISTRY[name].target(EX, random.Random(0), **{**C.REGISTRY[name].defaults, **params})
+    params = {k: v for k, v in {**C.REGISTRY[name].defaults, **params}.items()
+              if k not in C.UNIT_PARAMS}
+    return C.REGISTRY[name].target(EX, random.Random(0), **params)
 
 
 def reason_of(t):
@@ -49,12 +61,34 @@ def test_shuffled_is_a_permutation_of_the_rationale(name):
     assert C.REGISTRY[name].rationale_first == name.endswith("before")
 
 
-def test_keytokens_after_keeps_key_words_in_order():
-    assert reason_of(target("keytokens_after")) == "7 3 more heavier"
-    assert reason_of(target("keytokens_after", k=2)) == "7 3"
+def test_keytokens_after_keeps_the_top_k_by_score_in_original_order():
+    assert reason_of(target("keytokens_after", k=4)) == "7 3 more heavier"
+    assert reason_of(target("keytokens_after", k=2)) == "7 heavier"  # top 2 by score
+    assert reason_of(target("keytokens_after", fraction=0.1)) == "7 heavier"  # ceil(0.1 * 20)
+    assert reason_of(target("keytokens_after", k=1, rank_by="abs")) == "zab"
+    assert len(reason_of(target("keytokens_after")).split()) == 5  # default budget
+
+
+def test_keytokens_before_puts_key_words_first():
+    assert target("keytokens_before", k=2) == "Reason: 7 heavier\nAnswer: A"
+    assert C.REGISTRY["keytokens_before"].rationale_first
+
+
+def test_masked_after_keeps_positions_and_replaces_the_rest():
+    body = reason_of(target("masked_after", k=2))
+    words = body.split()
+    assert len(words) == len(RAT.split())
+    assert [w for w in words if w != "_"] == ["7", "heavier"]
+    assert words[2] == "7" and words[18] == "heavier"
+
+
+def test_unk_after_keeps_only_the_length():
+    assert reason_of(target("unk_after")) == " ".join(["_"] * len(RAT.split()))
+    assert reason_of(target("unk_after", placeholder="[UNK]")).split() == ["[UNK]"] * 20
 
 
 def test_randomtokens_after_same_budget_original_order():
+    assert len(reason_of(target("randomtokens_after", fraction=0.2)).split()) == 4
     words = reason_of(target("randomtokens_after", k=4)).split()
     assert len(words) == 4
     pos = [RAT.split().index(w) for w in words if w not in ("weighs", "3", "7")]
@@ -109,3 +143,62 @@ def test_unknown_function_and_parameter_are_config_errors():
         C.resolve("x", {"function": "nope"})
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['kk'\]"):
         C.resolve("filler_after", {"kk": 1})
+
+
+def test_needs_scores_is_one_contract_over_params():
+    assert C.needs_scores("keytokens_after", {}) and C.needs_scores("masked_after", {"k": 2})
+    assert not C.needs_scores("randomtokens_after", {"k": 4})
+    assert C.needs_scores("randomtokens_after", {"k": 4, "unit": "token"})
+    assert not C.needs_scores("unk_after", {}) and C.needs_scores("unk_after", {"unit": "token"})
+    assert not any(C.needs_scores(n, {}) for n in ("label_only", "cot_before", "filler_after"))
+
+
+@pytest.mark.parametrize("spec, match", [
+    ({"k": 2, "fraction": 0.5}, "both k and fraction"),
+    ({"unit": "char"}, "unit 'char'"),
+    ({"k": 0}, "positive integer"),
+    ({"fraction": 1.5}, "outside"),
+    ({"rank_by": "rank"}, "rank_by"),
+])
+def test_bad_budget_and_unit_params_are_config_errors(spec, match):
+    with pytest.raises(ConfigError, match=match):
+        C.resolve("keytokens_after", spec)
+
+
+def synthetic_with_scores():
+    data = generate_split("train", n_entities=8, max_value=8)
+    rat = run_teacher({"backend": "rule_based"}, data, "train")
+    return data, rat, known_key_word_scores(rat)
+
+
+def test_build_train_reads_known_key_words_as_just_another_score_source():
+    data, rat, scores = synthetic_with_scores()
+    rows = C.build_train("keytokens_after", {"k": 4}, data, rat, scores=scores)
+    keys = {rid: " ".join(t.split()[i] for i in sorted(k))
+            for rid, t, k in zip(rat["id"], rat["rationale"], rat["key_word_idx"])}
+    assert all(reason_of(t) == keys[i] for i, t in zip(rows["id"], rows["target"]))
+    with pytest.raises(ConfigError, match="needs a scores table"):
+        C.build_train("keytokens_after", {"k": 4}, data, rat)
+
+
+def test_missing_scores_for_an_example_name_the_file():
+    data, rat, scores = synthetic_with_scores()
+    from cotdistill.errors import InputError
+    with pytest.raises(InputError, match="scores.parquet.*no scores for training example"):
+        C.build_train("masked_after", {}, data, rat, scores=scores.iloc[40:],
+                      scores_path="results/x/scores.parquet")
+
+
+def test_token_level_units_come_from_the_attributor_tokens():
+    rationale = "unhappy cats sleep"
+    # an attributor that cut "unhappy" into two tokens, plus a whitespace-only token
+    rows = pd.DataFrame({"id": "q", "position": range(5), "token": ["un", "happy", "", "cats", "sleep"],
+                         "start": [0, 2, 7, 8, 13], "end": [2, 7, 7, 12, 18],
+                         "word_idx": [0, 0, -1, 1, 2], "score": [0.5, 0.25, 9.0, -1.0, 2.0]})
+    tokens = units_from_scores(rationale, rows, "token")
+    assert tokens.pieces == ["un", "happy", "cats", "sleep"]  # whitespace-only token dropped
+    assert tokens.render([0, 1]) == "unhappy" and tokens.render([0, 3]) == "un sleep"
+    assert tokens.render(range(4), {1: "_"}) == "un _ cats sleep"
+    words = units_from_scores(rationale, rows, "word")
+    assert words.pieces == ["unhappy", "cats", "sleep"] and words.scores == [0.75, -1.0, 2.0]
+    assert units_from_scores(rationale, rows, "word", "max").scores == [0.5, -1.0, 2.0]

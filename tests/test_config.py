@@ -23,7 +23,7 @@ def problems(mutate):
 
 def test_default_config_is_valid_and_asks_for_every_condition_and_seed():
     check_config(DEFAULT, SCHEMA)
-    assert len(run_dirs(DEFAULT)) == len(DEFAULT["conditions"]) * len(DEFAULT["seeds"]) == 10
+    assert len(run_dirs(DEFAULT)) == len(DEFAULT["conditions"]) * len(DEFAULT["seeds"])
     assert {"label_only", "cot_before", "cot_after", "shuffled_before",
             "shuffled_after"} <= set(DEFAULT["conditions"])
     assert len(DEFAULT["seeds"]) >= 2
@@ -72,6 +72,7 @@ def hf_teacher_config(**options) -> dict:
     cfg["teachers"] = {"smol": {"backend": "hf", "model": "m", "datasets": {"synthetic": {}},
                                 **options}}
     cfg["conditions"] = {"cot_after": {}}
+    del cfg["attribution"]
     return cfg
 
 
@@ -98,12 +99,50 @@ def test_a_prompt_that_is_neither_built_in_nor_a_file_is_caught(tmp_path):
     assert str(broken) in p and "instruction" in p
 
 
-def test_key_token_condition_needs_a_teacher_that_records_key_words():
+def test_key_token_conditions_with_any_teacher_read_integrated_gradients():
     cfg = hf_teacher_config(prompt="commonsense_qa")
-    cfg["conditions"] = {"keytokens_after": {}}
+    cfg["conditions"] = {"cot_before": {}, "keytokens_after": {"k": 3}}
+    cfg["attribution"] = {"ig": {"model": {"run": "cot_before"}}}
+    check_config(cfg, SCHEMA)  # no key-word special case: IG scores any teacher's rationales
+
+
+def test_a_condition_that_needs_scores_must_have_a_source():
+    cfg = copy.deepcopy(DEFAULT)
+    del cfg["attribution"]
+    (p,) = [p for p in config_problems(cfg) if "keytokens_after" in p]
+    assert p.startswith("'conditions.keytokens_after.scores': the condition needs attribution")
+    assert "attribution: {ig: {}}" in p
+    cfg = copy.deepcopy(DEFAULT)
+    cfg["conditions"]["keytokens_after"]["scores"] = "ig2"
     (p,) = config_problems(cfg)
-    assert p.startswith("'conditions.keytokens_after': needs key-word indices") and "smol" in p
-    check_config(DEFAULT | {"conditions": {"keytokens_after": {}}}, SCHEMA)  # rule_based has them
+    assert p.startswith("'conditions.keytokens_after.scores': no attribution entry 'ig2'")
+
+
+def test_known_key_words_need_a_teacher_that_records_them():
+    cfg = hf_teacher_config(prompt="commonsense_qa")
+    cfg["conditions"] = {"keytokens_after": {"scores": "truth"}}
+    cfg["attribution"] = {"truth": {"method": "known"}}
+    (p,) = config_problems(cfg)
+    assert p.startswith("'attribution.truth': known key words come from the teacher")
+    assert "'smol'" in p
+    ok = copy.deepcopy(DEFAULT)
+    ok["attribution"]["truth"] = {"method": "known"}
+    ok["conditions"]["keytokens_known"] = {"function": "keytokens_after", "scores": "truth"}
+    ok["conditions"]["keytokens_after"]["scores"] = "ig"
+    ok["conditions"]["masked_after"]["scores"] = "ig"
+    check_config(ok, SCHEMA)  # rule_based records them
+
+
+@pytest.mark.parametrize("model, match", [
+    ({"run": "keytokens_after"}, "itself needs scores, so attributing with its run would be a cycle"),
+    ({"run": "cot_after_x"}, "condition 'cot_after_x' is not in this config's conditions"),
+    ({"run": "cot_before", "student": "nobody"}, "no student 'nobody'"),
+    ("teacher", "teacher 'rulebased' (backend rule_based) has no model of its own"),
+    ({"model": "package:no_such_pkg_xyz"}, "Python package 'no_such_pkg_xyz' is not installed"),
+])
+def test_attributor_models_are_checked(model, match):
+    (p,) = problems(lambda c: c["attribution"]["ig"].update(model=model))
+    assert p.startswith("'attribution.ig.model") and match in p
 
 
 def test_a_package_model_that_is_not_installed_is_caught():

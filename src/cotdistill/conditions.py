@@ -5,8 +5,13 @@ under a name. The prompt is shared by all conditions (so test prompts are
 identical across conditions). Adding a condition is one function plus one
 ``@register`` line; no workflow rule changes, because rules only see names.
 
-Rationales are split on whitespace ("words"); student-token-level variants need
-the student's tokenizer and belong to a later stage.
+Conditions that select or mask parts of a rationale work on *units* at a level
+they name with ``unit``: ``word`` (whitespace words, the default) or ``token``
+(the attributor's tokens). One contract says whether a condition needs a
+scores table (:mod:`cotdistill.attribution.scores`): ``Condition.needs_scores``,
+a function of its params. Key tokens need scores; random tokens and UNK need
+them only at the token level (to know the tokens). ``scores:`` names the
+attribution entry that provides them.
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
+from .attribution.scores import Units, budget, scores_by_id, top_units, units_from_scores, words_of
 from .data.schema import letters
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 ANSWER_MARK = "Answer:"
 REASON_MARK = "Reason:"
+PLACEHOLDER = "_"
+# params that say which units a condition sees; the builder consumes them
+UNIT_PARAMS = ("scores", "unit", "word_reduce")
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,24 @@ class Example:
     choices: Sequence[str]
     label: str
     rationale: str
-    key_word_idx: Sequence[int] | None = None  # known key words (synthetic teacher, later: IG)
-    other_rationale: str | None = None          # a different example's rationale
+    units: Units | None = None           # the rationale's units at the condition's level
+    other_rationale: str | None = None   # a different example's rationale
 
     @property
     def words(self) -> list[str]:
         return self.rationale.split()
+
+
+def _always(params: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _never(params: Mapping[str, Any]) -> bool:
+    return False
+
+
+def _at_token_level(params: Mapping[str, Any]) -> bool:
+    return params.get("unit") == "token"
 
 
 @dataclass(frozen=True)
@@ -47,16 +68,16 @@ class Condition:
     target: Callable[..., str]
     rationale_first: bool  # the student writes a rationale before the label at test time
     defaults: Mapping[str, Any] = field(default_factory=dict)
-    needs_key_words: bool = False  # reads Example.key_word_idx
+    needs_scores: Callable[[Mapping[str, Any]], bool] = _never
 
 
 REGISTRY: dict[str, Condition] = {}
 
 
-def register(name: str, *, rationale_first: bool = False, needs_key_words: bool = False,
-             **defaults: Any):
+def register(name: str, *, rationale_first: bool = False,
+             needs_scores: Callable[[Mapping[str, Any]], bool] = _never, **defaults: Any):
     def deco(fn: Callable[..., str]) -> Callable[..., str]:
-        REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_key_words)
+        REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_scores)
         return fn
     return deco
 
@@ -84,7 +105,21 @@ def shuffled_words(words: Sequence[str], rng: random.Random) -> str:
     return " ".join(words)
 
 
+def key_units(ex: Example, k: int | None, fraction: float | None, rank_by: str) -> list[int]:
+    """The example's top-scoring units within the budget, in original order."""
+    return top_units(ex.units.scores, budget(len(ex.units), k, fraction), rank_by)
+
+
+def random_units(ex: Example, rng: random.Random, k: int | None, fraction: float | None) -> list[int]:
+    n = len(ex.units)
+    return sorted(rng.sample(range(n), budget(n, k, fraction)))
+
+
 # ---- the registered conditions ------------------------------------------------
+
+BUDGET = {"k": None, "fraction": None}  # k units or a fraction of them (neither: scores.DEFAULT_K)
+SCORED = {"scores": None, "unit": "word", "word_reduce": "sum", "rank_by": "score", **BUDGET}
+
 
 @register("label_only")
 def label_only(ex: Example, rng: random.Random) -> str:
@@ -111,22 +146,42 @@ def shuffled_after(ex: Example, rng: random.Random) -> str:
     return after(ex.label, shuffled_words(ex.words, rng))
 
 
-@register("keytokens_after", needs_key_words=True, k=None)
-def keytokens_after(ex: Example, rng: random.Random, k: int | None = None) -> str:
-    """The rationale's key words in their original order (all known keys, or the first k)."""
-    if ex.key_word_idx is None:
-        raise ConfigError("conditions.keytokens_after", f"example {ex.id} has no key-word indices",
-                          "use a teacher that records key words (rule_based) or add attribution")
-    idx = sorted(ex.key_word_idx)[: k if k else None]
-    return after(ex.label, " ".join(ex.words[i] for i in idx))
+@register("keytokens_after", needs_scores=_always, **SCORED)
+def keytokens_after(ex: Example, rng: random.Random, k=None, fraction=None,
+                    rank_by="score") -> str:
+    """The top units by attribution score, kept in their original order."""
+    return after(ex.label, ex.units.render(key_units(ex, k, fraction, rank_by)))
 
 
-@register("randomtokens_after", k=5)
-def randomtokens_after(ex: Example, rng: random.Random, k: int = 5) -> str:
-    """k random rationale words in original order: the key-token budget without selection."""
-    words = ex.words
-    idx = sorted(rng.sample(range(len(words)), min(k, len(words))))
-    return after(ex.label, " ".join(words[i] for i in idx))
+@register("keytokens_before", rationale_first=True, needs_scores=_always, **SCORED)
+def keytokens_before(ex: Example, rng: random.Random, k=None, fraction=None,
+                     rank_by="score") -> str:
+    """The key units before the label: the student must write them at test time."""
+    return before(ex.label, ex.units.render(key_units(ex, k, fraction, rank_by)))
+
+
+@register("randomtokens_after", needs_scores=_at_token_level, scores=None, unit="word", **BUDGET)
+def randomtokens_after(ex: Example, rng: random.Random, k=None, fraction=None) -> str:
+    """Random units in original order: the key-token budget without the selection."""
+    return after(ex.label, ex.units.render(random_units(ex, rng, k, fraction)))
+
+
+@register("masked_after", needs_scores=_always, placeholder=PLACEHOLDER, **SCORED)
+def masked_after(ex: Example, rng: random.Random, k=None, fraction=None, rank_by="score",
+                 placeholder=PLACEHOLDER) -> str:
+    """Non-key units replaced by a placeholder: positions kept, content removed."""
+    keep = set(key_units(ex, k, fraction, rank_by))
+    n = len(ex.units)
+    return after(ex.label, ex.units.render(range(n), {i: placeholder for i in range(n)
+                                                      if i not in keep}))
+
+
+@register("unk_after", needs_scores=_at_token_level, scores=None, unit="word",
+          placeholder=PLACEHOLDER)
+def unk_after(ex: Example, rng: random.Random, placeholder=PLACEHOLDER) -> str:
+    """Every unit replaced by the placeholder: only the rationale's length survives."""
+    n = len(ex.units)
+    return after(ex.label, ex.units.render(range(n), {i: placeholder for i in range(n)}))
 
 
 @register("filler_after", k=5, filler="...")
@@ -143,6 +198,27 @@ def other_rationale_after(ex: Example, rng: random.Random) -> str:
 
 # ---- building a condition's tables ---------------------------------------------
 
+def _param_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(problem, fix) pairs for the shared unit and budget params."""
+    problems = []
+    if params.get("unit", "word") not in ("word", "token"):
+        problems.append((f"unit '{params['unit']}' is unknown", "set unit: word or unit: token"))
+    if params.get("rank_by", "score") not in ("score", "abs"):
+        problems.append((f"rank_by '{params['rank_by']}' is unknown",
+                         "set rank_by: score (most positive) or abs (largest either way)"))
+    if params.get("word_reduce", "sum") not in ("sum", "max", "mean"):
+        problems.append((f"word_reduce '{params['word_reduce']}' is unknown",
+                         "set word_reduce: sum, max or mean"))
+    k, fraction = params.get("k"), params.get("fraction")
+    if k is not None and fraction is not None:
+        problems.append(("both k and fraction are set", "give the budget as k or as fraction"))
+    if k is not None and (not isinstance(k, int) or k < 1):
+        problems.append((f"k={k!r} is not a positive integer", "set k to 1 or more"))
+    if fraction is not None and not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
+        problems.append((f"fraction={fraction!r} is outside (0, 1]", "set fraction, e.g. 0.2"))
+    return problems
+
+
 def resolve(name: str, spec: Mapping[str, Any] | None) -> tuple[Condition, dict]:
     """The registered condition and its params for config entry ``name: spec``."""
     spec = dict(spec or {})
@@ -156,7 +232,16 @@ def resolve(name: str, spec: Mapping[str, Any] | None) -> tuple[Condition, dict]
     if unknown:
         raise ConfigError(f"conditions.{name}", f"unknown parameter(s) {sorted(unknown)}",
                           f"'{fn_name}' takes {sorted(cond.defaults) or 'no parameters'}")
-    return cond, {**cond.defaults, **spec}
+    params = {**cond.defaults, **spec}
+    for problem, fix in _param_problems(params):
+        raise ConfigError(f"conditions.{name}", problem, fix)
+    return cond, params
+
+
+def needs_scores(name: str, spec: Mapping[str, Any] | None) -> bool:
+    """Whether condition ``name: spec`` reads a scores table (the DAG's one contract)."""
+    cond, params = resolve(name, spec)
+    return cond.needs_scores(params)
 
 
 def _other_rationales(ids: Sequence[str], rationales: Sequence[str], seed: int) -> list[str]:
@@ -170,14 +255,28 @@ def _other_rationales(ids: Sequence[str], rationales: Sequence[str], seed: int) 
     return [rationales[shift[i]] for i in range(n)]
 
 
+def _units(rationale: str, rows: pd.DataFrame | None, params: Mapping[str, Any]) -> Units:
+    if rows is None:
+        return words_of(rationale)
+    return units_from_scores(rationale, rows, params.get("unit", "word"),
+                             params.get("word_reduce", "sum"))
+
+
 def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
-                rationales: pd.DataFrame, only_correct: bool = False) -> pd.DataFrame:
+                rationales: pd.DataFrame, only_correct: bool = False,
+                scores: pd.DataFrame | None = None, scores_path: str = "scores") -> pd.DataFrame:
     """Training rows ``id, prompt, target, label`` of one condition.
 
     Every condition trains on the same ids: those with a rationale (and, with
     ``only_correct``, a teacher-correct one), so conditions differ in the target only.
+    ``scores`` is the scores table of the source the condition names, when it needs one.
     """
     cond, params = resolve(name, spec)
+    if cond.needs_scores(params) and scores is None:
+        raise ConfigError(f"conditions.{name}", "needs a scores table and got none",
+                          "name an attribution entry with 'scores:'")
+    fn_params = {k: v for k, v in params.items() if k not in UNIT_PARAMS}
+    by_id = scores_by_id(scores) if scores is not None and cond.needs_scores(params) else None
     seed = int((spec or {}).get("seed", 0))
     merged = data.merge(rationales, on="id", how="inner", validate="one_to_one")
     if only_correct:
@@ -185,14 +284,16 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
     others = _other_rationales(list(merged["id"]), list(merged["rationale"]), seed)
     rows = []
     for rec, other in zip(merged.to_dict("records"), others):
-        key_idx = rec.get("key_word_idx")
+        if by_id is not None and rec["id"] not in by_id:
+            raise InputError(scores_path, None, f"no scores for training example {rec['id']}",
+                             "rerun the attribution rule for this teacher and dataset")
+        units = _units(rec["rationale"], None if by_id is None else by_id[rec["id"]], params)
         ex = Example(id=rec["id"], question=rec["question"], choices=list(rec["choices"]),
-                     label=rec["label"], rationale=rec["rationale"],
-                     key_word_idx=None if key_idx is None else list(key_idx),
+                     label=rec["label"], rationale=rec["rationale"], units=units,
                      other_rationale=other)
         rng = random.Random(f"{seed}-{name}-{ex.id}")  # per example: stable under subsetting
         rows.append({"id": ex.id, "prompt": format_prompt(ex.question, ex.choices),
-                     "target": cond.target(ex, rng, **params), "label": ex.label,
+                     "target": cond.target(ex, rng, **fn_params), "label": ex.label,
                      "choices": list(ex.choices)})
     return pd.DataFrame(rows, columns=["id", "prompt", "target", "label", "choices"])
 

@@ -49,7 +49,7 @@ def meaning_problems(config: Mapping) -> list[str]:
             conditions.resolve(name, spec)
         except ConfigError as e:
             problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
-    problems += key_word_problems(config)
+    problems += attribution_problems(config)
     for name, spec in datasets.items():
         if spec.get("source") == "jsonl":
             for split in ("train", "test"):
@@ -105,26 +105,75 @@ def meaning_problems(config: Mapping) -> list[str]:
     return problems
 
 
-def key_word_problems(config: Mapping) -> list[str]:
-    """Conditions that need key-word indices, paired with teachers that write none."""
+def attribution_problems(config: Mapping) -> list[str]:
+    """Score sources and the conditions that read them (one contract: needs_scores)."""
     from .teachers.base import backend_class
 
     problems = []
+    entries = config.get("attribution") or {}
     for cname, cspec in (config.get("conditions") or {}).items():
         try:
-            cond, _ = conditions.resolve(cname, cspec)
+            if not conditions.needs_scores(cname, cspec):
+                continue
         except ConfigError:
             continue  # reported by the caller
-        if not cond.needs_key_words:
+        named = (cspec or {}).get("scores")
+        if named is None and len(entries) != 1:
+            fix = (f"name one with 'scores:' ({sorted(entries)})" if entries else
+                   "add an attribution entry, e.g. 'attribution: {ig: {}}'")
+            problems.append(f"'conditions.{cname}.scores': the condition needs attribution "
+                            f"scores and none is chosen. Fix: {fix}")
+        elif named is not None and named not in entries:
+            problems.append(f"'conditions.{cname}.scores': no attribution entry '{named}'. "
+                            f"Fix: use one of {sorted(entries)} or define it under attribution:")
+    for aname, aspec in entries.items():
+        method = (aspec or {}).get("method", "integrated_gradients")
+        key = f"attribution.{aname}"
+        if method == "known":
+            used = [c for c in (config.get("conditions") or {})
+                    if _condition_scores_or_none(config, c) == aname]
+            for tname, tspec in (config.get("teachers") or {}).items():
+                cls = backend_class(tspec.get("backend"))
+                if used and cls is not None and not cls.provides_key_words:
+                    problems.append(
+                        f"'{key}': known key words come from the teacher, and teacher "
+                        f"'{tname}' (backend {tspec['backend']}) records none, yet conditions "
+                        f"{used} read them. Fix: use method: integrated_gradients for them")
             continue
-        for tname, tspec in (config.get("teachers") or {}).items():
-            cls = backend_class(tspec.get("backend"))
-            if cls is not None and not cls.provides_key_words:
-                problems.append(
-                    f"'conditions.{cname}': needs key-word indices, which teacher '{tname}' "
-                    f"(backend {tspec['backend']}) does not write. Fix: remove the condition, "
-                    "or use a teacher that records key words (rule_based)")
+        model = attributor_model(config, aname)
+        if "run" in model:
+            cond = model["run"]
+            if cond not in (config.get("conditions") or {}):
+                problems.append(f"'{key}.model.run': condition '{cond}' is not in this config's "
+                                f"conditions. Fix: add it, or use one of "
+                                f"{sorted(config.get('conditions') or {})}")
+            elif _condition_scores_or_none(config, cond) is not None:
+                problems.append(f"'{key}.model.run': condition '{cond}' itself needs scores, "
+                                "so attributing with its run would be a cycle. Fix: use a run "
+                                "of a condition without scores, e.g. cot_before")
+            if model["student"] not in (config.get("students") or {}):
+                problems.append(f"'{key}.model.student': no student '{model['student']}'. "
+                                f"Fix: use one of {sorted(config.get('students') or {})}")
+        elif model.get("teacher"):
+            for tname, tspec in (config.get("teachers") or {}).items():
+                if not tspec.get("model"):
+                    problems.append(f"'{key}.model': teacher '{tname}' (backend "
+                                    f"{tspec.get('backend')}) has no model of its own to "
+                                    "attribute with. Fix: use model: {run: cot_before} or a "
+                                    "model id")
+        elif isinstance(model.get("model"), str) and model["model"].startswith(PACKAGE_PREFIX):
+            try:
+                resolve_model(model["model"])
+            except ConfigError as e:
+                problems.append(f"'{key}.model.model': {e.problem}. Fix: {e.fix}")
     return problems
+
+
+def _condition_scores_or_none(config: Mapping, cname: str) -> str | None:
+    try:
+        return condition_scores(config, cname)
+    except (ConfigError, KeyError):
+        return None
 
 
 def check_config(config: Mapping, schema_path: str | Path, source: str = "config") -> None:
@@ -159,6 +208,53 @@ def student_base_spec(config: Mapping, student: str) -> dict:
 
 
 def model_source(config: Mapping, owner: str, name: str) -> dict:
-    """The weights source of a student or teacher: ``{model, revision, gguf_file}``."""
-    spec = config[owner][name]
+    """The weights source of a student, teacher or attributor: ``{model, revision, gguf_file}``."""
+    spec = attributor_model(config, name) if owner == "attributors" else config[owner][name]
     return {k: spec[k] for k in ("model", "revision", "gguf_file") if spec.get(k)}
+
+
+# ---- attribution ---------------------------------------------------------------
+
+def attributor_model(config: Mapping, name: str) -> dict:
+    """The model an attribution entry attributes with, normalised to one of
+    ``{run, seed, student}`` (a trained run; the default is the cot_before run of
+    the first student and first seed), ``{teacher: True}``, or a model source
+    ``{model, revision?, gguf_file?, dtype?}``."""
+    model = (config["attribution"][name] or {}).get("model", {"run": "cot_before"})
+    if model == "teacher":
+        return {"teacher": True}
+    model = dict(model)
+    if "model" in model:
+        return model
+    return {"run": model.get("run", "cot_before"),
+            "seed": int(model.get("seed", config["seeds"][0])),
+            "student": model.get("student", next(iter(config["students"])))}
+
+
+def condition_scores(config: Mapping, cname: str) -> str | None:
+    """The attribution entry condition ``cname`` reads, or None when it needs no scores."""
+    cspec = config["conditions"][cname]
+    if not conditions.needs_scores(cname, cspec):
+        return None
+    named = (cspec or {}).get("scores")
+    entries = config.get("attribution") or {}
+    if named is None:
+        if len(entries) != 1:
+            raise ConfigError(f"conditions.{cname}.scores", "no attribution entry chosen",
+                              f"name one of {sorted(entries)}")
+        return next(iter(entries))
+    return named
+
+
+def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
+    """Everything that defines one attribution job's scores (its rule's params)."""
+    entry = dict(config["attribution"][name] or {})
+    entry.setdefault("method", "integrated_gradients")
+    if entry["method"] == "known":
+        return {"method": "known"}
+    model = attributor_model(config, name)
+    if model.get("teacher"):
+        tspec = config["teachers"][teacher]
+        model = {**model_source(config, "teachers", teacher),
+                 **({"dtype": tspec["dtype"]} if tspec.get("dtype") else {})}
+    return {**entry, "model": model}

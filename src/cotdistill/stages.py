@@ -13,7 +13,7 @@ from typing import Mapping
 from . import conditions as cond
 from .data import load_dataset_split
 from .evaluate import EvalConfig, evaluate, metrics
-from .models import convert_to_hf
+from .models import convert_to_hf, locate
 from .students import for_saving, load_student, prepare_student
 from .tables import read_table, write_table
 from .teachers import run_teacher
@@ -21,7 +21,8 @@ from .train import TrainConfig, pick_device, train
 
 log = logging.getLogger(__name__)
 
-FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ..."
+# words every condition may write; a scratch tokenizer must know them (_ is the placeholder)
+FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ... _"
 
 
 def make_data(spec: Mapping, split: str, out: str) -> None:
@@ -52,15 +53,77 @@ def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
 
 
 def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
-                    test_data: str, rationales: str, out_train: str, out_test: str) -> None:
+                    test_data: str, rationales: str, out_train: str, out_test: str,
+                    scores: str | None = None) -> None:
+    """``scores``: the scores table of the source the condition reads, if it needs one."""
     data, rat = read_table(train_data), read_table(rationales)
-    rows = cond.build_train(name, spec, data, rat, only_correct=only_correct)
+    table = read_table(scores) if scores else None
+    rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,
+                            scores_path=scores or "scores")
     log.info("condition %s: %d training rows (of %d examples)", name, len(rows), len(data))
     params = {"condition": name, "spec": spec, "only_correct": only_correct}
-    write_table(rows, out_train, params=params, upstream=[train_data, rationales])
+    upstream = [train_data, rationales] + ([scores] if scores else [])
+    write_table(rows, out_train, params=params, upstream=upstream)
     test = cond.build_test(read_table(test_data))
     test["rationale_first"] = cond.resolve(name, spec)[0].rationale_first
     write_table(test, out_test, params=params, upstream=[test_data])
+
+
+def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
+                     model_dir: str | None = None, threads: int = 1, progress: bool = True) -> None:
+    """Scores of every training rationale's positions (see ``attribution.scores``).
+
+    ``spec``: the resolved entry (``config.attribution_spec``); ``model_dir``: a
+    trained run's model folder, or a converted copy of a GGUF source.
+    """
+    from .attribution.scores import known_key_word_scores
+
+    examples = read_table(train_data).merge(read_table(rationales), on="id", how="inner")
+    upstream = [train_data, rationales]
+    if spec["method"] == "known":
+        table = known_key_word_scores(examples)
+        log.info("known key words: %d examples, %d words", examples["id"].nunique(), len(table))
+        write_table(table, out, params={"attribution": dict(spec)}, upstream=upstream)
+        return
+    import torch
+    from .attribution.attributor import IGConfig, ig_scores
+    from .models import load_causal_lm
+    from .students import load_tokenizer
+
+    torch.set_num_threads(max(1, threads))
+    cfg = IGConfig.from_dict(spec)
+    source = spec["model"]
+    if "run" in source or model_dir:  # a trained run, or weights converted from GGUF
+        path, kw = model_dir, {}
+    else:
+        path, kw = locate(source)
+    model = load_causal_lm(path, source.get("dtype", cfg.dtype), **kw)
+    model.to(pick_device(cfg.device))
+    tok = load_tokenizer(path, **kw)
+    table, summary = ig_scores(model, tok, examples, cfg, progress)
+    log.info("scored %d rationale tokens of %d examples; baseline %r (id %d); median "
+             "|delta| / |F(x) - F(baseline)| = %.2e", summary["tokens_scored"],
+             summary["examples"], summary["baseline_token"], summary["baseline_id"],
+             summary["median_rel_delta"])
+    write_table(table, out, params={"attribution": dict(spec), **summary},
+                upstream=upstream + ([model_dir] if model_dir else []))
+
+
+def make_attribution_figure(scores: str, rationales: str, out: str, title: str) -> None:
+    from .attribution.figure import shaded_rationales
+
+    shaded_rationales(read_table(scores), read_table(rationales), out, title=title)
+
+
+def make_attribution_table(units: list, scores: list[str], rationales: list[str], out_csv: str,
+                           out_md: str) -> None:
+    from .attribution.quality import attribution_table, to_markdown
+
+    table = attribution_table([tuple(u) for u in units], scores, rationales)
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    Path(out_md).write_text(to_markdown(table))
+    log.info("attribution table: %d rows", len(table))
 
 
 def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str,

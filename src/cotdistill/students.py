@@ -71,9 +71,9 @@ def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str
         {"spec": dict(spec), "architecture": arch, "weights": weights}, indent=2, sort_keys=True))
 
 
-def load_tokenizer(base_dir: str | Path):
+def load_tokenizer(base_dir: str | Path, **kwargs):
     from transformers import AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(base_dir)
+    tok = AutoTokenizer.from_pretrained(base_dir, **kwargs)
     if tok.pad_token is None:  # GPT-2 style tokenizers ship without one
         tok.pad_token = tok.eos_token
     return tok

@@ -4,12 +4,67 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .config import model_source, units
+from .config import attributor_model, condition_scores, model_source, units
 from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
 FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
          "results/tables/runs.csv", "results/plots/accuracy.png"]
+SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
+ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
+ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md"]
+RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
+
+
+def final(config: Mapping) -> list[str]:
+    """Everything ``rule all`` asks for."""
+    extra = ATTRIBUTION_TABLES + attribution_paths(config, ATTRIBUTION_FIGURE) \
+        if attribution_units(config) else []
+    return FINAL + extra
+
+
+def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
+    """(attributor, teacher, dataset) triples with scores to compute: every entry for
+    every unit, except 'known' sources where the teacher records no key words."""
+    from .teachers.base import backend_class
+
+    out = []
+    for name, entry in (config.get("attribution") or {}).items():
+        for t, d in units(config):
+            if (entry or {}).get("method") == "known":
+                cls = backend_class(config["teachers"][t]["backend"])
+                if cls is None or not cls.provides_key_words:
+                    continue
+            out.append((name, t, d))
+    return out
+
+
+def attribution_paths(config: Mapping, pattern: str) -> list[str]:
+    return [pattern.format(attributor=a, teacher=t, dataset=d)
+            for a, t, d in attribution_units(config)]
+
+
+def scores_input(config: Mapping, condition: str, teacher: str, dataset: str) -> list[str]:
+    """The scores table a condition reads, for exactly the conditions that need one."""
+    name = condition_scores(config, condition)
+    return [] if name is None else [SCORES.format(attributor=name, teacher=teacher,
+                                                  dataset=dataset)]
+
+
+def attributor_model_input(config: Mapping, attributor: str, teacher: str,
+                           dataset: str) -> list[str]:
+    """The model folder an attribution job reads: a trained run's, or converted weights."""
+    entry = config["attribution"][attributor] or {}
+    if entry.get("method") == "known":
+        return []
+    model = attributor_model(config, attributor)
+    if "run" in model:
+        run = RUN.format(student=model["student"], teacher=teacher, dataset=dataset,
+                         condition=model["run"], seed=model["seed"])
+        return [f"{run}/model"]
+    if model.get("teacher"):
+        return converted_weights(config, "teachers", teacher)
+    return converted_weights(config, "attributors", attributor)
 
 
 def run_dirs(config: Mapping) -> list[str]:

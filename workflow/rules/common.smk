@@ -6,6 +6,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, instal
 
 from cotdistill import targets
 from cotdistill.config import (
+    attribution_spec,
     check_config,
     model_source,
     student_base_spec,
@@ -27,4 +28,5 @@ wildcard_constraints:
     condition=NAME,
     seed=r"\d+",
     split="train|test",
-    owner="students|teachers",
+    owner="students|teachers|attributors",
+    attributor=NAME,

@@ -3,6 +3,8 @@ rule conditions:
         train="results/data/{dataset}/train.parquet",
         test="results/data/{dataset}/test.parquet",
         rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        # only the conditions that read attribution scores (conditions.needs_scores)
+        scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
     output:
         train="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
         test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",

@@ -3,10 +3,11 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
 
-from cotdistill.logs import job_log  # noqa: E402
+from cotdistill.logs import job_log, optional_path  # noqa: E402
 from cotdistill.stages import make_conditions  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_conditions(snakemake.wildcards.condition, snakemake.params.spec,
                     snakemake.params.only_correct, snakemake.input.train, snakemake.input.test,
-                    snakemake.input.rationales, snakemake.output.train, snakemake.output.test)
+                    snakemake.input.rationales, snakemake.output.train, snakemake.output.test,
+                    scores=optional_path(snakemake.input.scores))

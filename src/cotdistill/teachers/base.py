@@ -25,7 +25,7 @@ class Teacher:
     """
 
     shard_dir: str | None = None
-    provides_key_words = False  # writes ``key_word_idx`` (needed by keytokens_after)
+    provides_key_words = False  # writes ``key_word_idx``: ground truth, a "known" score source
 
     def __init__(self, **params: Any):
         self.params = params

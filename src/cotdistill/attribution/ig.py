@@ -1,0 +1,145 @@
+"""Integrated gradients of the gold label's log-probability over rationale tokens.
+
+captum's ``LayerIntegratedGradients`` on the input embedding layer does the
+path integral. What this module adds is batching: several examples of similar
+length go through captum together (right-padded, with an attention mask), so
+one forward-backward pass carries ``examples x steps`` rows, and logits are
+computed only at the positions that predict label tokens (``logits_to_keep``)
+instead of over the whole sequence and vocabulary.
+
+The baseline equals the input except at rationale positions, which hold the
+baseline token. Prompt, marks and label are therefore identical on the whole
+path, their attributions are exactly zero, and completeness reads:
+``sum(rationale scores) = F(input) - F(baseline)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from .layout import Layout
+
+log = logging.getLogger(__name__)
+
+Method = Literal["gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left",
+                 "riemann_right"]
+
+
+@dataclass
+class IGResult:
+    """Per example: rationale-token scores and the path's end values."""
+
+    id: str
+    scores: list[float]      # one per Layout.rationale_pos
+    f_input: float           # F(x): log p(label | prompt, rationale)
+    f_baseline: float        # F(x'): the same with rationale tokens replaced by the baseline
+    delta: float             # captum's convergence delta: sum(scores) - (F(x) - F(x'))
+
+
+class LabelLogProb(torch.nn.Module):
+    """F(ids) = sum over label tokens of log p(token | everything before it).
+
+    Rows are right-padded; ``keep`` is the (shared) sorted list of sequence
+    positions whose logits are needed, and ``label_slot`` / ``label_ids`` /
+    ``label_mask`` (rows, L) say, per row, which kept logits predict which label
+    token (padding slots are masked out).
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self._keep_ok = True
+
+    def forward(self, input_ids, attention_mask, label_slot, label_ids, label_mask, keep):
+        # input_ids, attention_mask: (rows, T); label_*: (rows, L); keep: tuple of ints (K,)
+        logits = self._logits(input_ids, attention_mask, keep)            # (rows, K, V)
+        slot = label_slot.unsqueeze(-1).expand(-1, -1, logits.shape[-1])  # (rows, L, V)
+        logp = torch.log_softmax(logits.gather(1, slot).float(), dim=-1)  # (rows, L, V)
+        token_logp = logp.gather(-1, label_ids.unsqueeze(-1)).squeeze(-1)  # (rows, L)
+        return (token_logp * label_mask).sum(-1)                          # (rows,)
+
+    def _logits(self, input_ids, attention_mask, keep):
+        if self._keep_ok:
+            try:
+                keep_t = torch.tensor(keep, device=input_ids.device)
+                return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  logits_to_keep=keep_t, use_cache=False).logits
+            except TypeError:  # an architecture without logits_to_keep: compute all
+                self._keep_ok = False
+        full = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                          use_cache=False).logits
+        return full[:, list(keep)]
+
+
+def _batch_tensors(layouts: Sequence[Layout], baseline_id: int, pad_id: int, device):
+    """Inputs, baselines and label bookkeeping of a batch of examples (right-padded)."""
+    n, t = len(layouts), max(len(x.ids) for x in layouts)
+    n_label = max(len(x.label_pos) for x in layouts)
+    ids = torch.full((n, t), pad_id, dtype=torch.long)
+    mask = torch.zeros((n, t), dtype=torch.long)
+    for i, x in enumerate(layouts):
+        ids[i, : len(x.ids)] = torch.tensor(x.ids)
+        mask[i, : len(x.ids)] = 1
+    base = ids.clone()
+    for i, x in enumerate(layouts):
+        base[i, x.rationale_pos] = baseline_id
+    keep = sorted({p - 1 for x in layouts for p in x.label_pos})  # logits at p-1 predict p
+    slot_of = {p: k for k, p in enumerate(keep)}
+    label_slot = torch.zeros((n, n_label), dtype=torch.long)
+    label_ids = torch.zeros((n, n_label), dtype=torch.long)
+    label_mask = torch.zeros((n, n_label), dtype=torch.float32)
+    for i, x in enumerate(layouts):
+        for j, p in enumerate(x.label_pos):
+            label_slot[i, j], label_ids[i, j], label_mask[i, j] = slot_of[p - 1], x.ids[p], 1.0
+    extra = tuple(a.to(device) for a in (mask, label_slot, label_ids, label_mask)) + (tuple(keep),)
+    return ids.to(device), base.to(device), extra
+
+
+def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad_id: int,
+                         n_steps: int = 32, internal_batch_size: int = 256,
+                         method: Method = "gausslegendre", progress: bool = True
+                         ) -> list[IGResult]:
+    """IG scores for every example in ``layouts`` (order kept).
+
+    Examples are sorted by length and grouped so that one captum call holds
+    about ``internal_batch_size`` rows (examples x steps); captum splits larger
+    groups itself. Gradients flow to the embeddings only: parameters are frozen.
+    """
+    from captum.attr import LayerIntegratedGradients
+
+    if n_steps < 1 or internal_batch_size < 1:
+        raise ValueError(f"n_steps={n_steps} and internal_batch_size={internal_batch_size} "
+                         "must be positive")
+    device = next(model.parameters()).device
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    f = LabelLogProb(model)
+    lig = LayerIntegratedGradients(f, model.get_input_embeddings())
+    per_call = max(1, internal_batch_size // n_steps)
+    order = sorted(range(len(layouts)), key=lambda i: len(layouts[i].ids))
+    results: dict[int, IGResult] = {}
+    bar = tqdm(total=len(layouts), desc="integrated gradients", disable=not progress,
+               mininterval=2.0)
+    for start in range(0, len(order), per_call):
+        chunk = [layouts[i] for i in order[start:start + per_call]]
+        ids, base, extra = _batch_tensors(chunk, baseline_id, pad_id, device)
+        attr, delta = lig.attribute(ids, baselines=base, additional_forward_args=extra,
+                                    n_steps=n_steps, method=method,
+                                    internal_batch_size=max(internal_batch_size, len(chunk)),
+                                    return_convergence_delta=True)
+        token_scores = attr.sum(-1).float().cpu()                         # (batch, T)
+        with torch.no_grad():
+            f_in, f_base = (f(x, *extra).float().cpu() for x in (ids, base))  # (batch,)
+        for b, x in enumerate(chunk):
+            results[order[start + b]] = IGResult(
+                x.id, token_scores[b, x.rationale_pos].tolist(), float(f_in[b]),
+                float(f_base[b]), float(delta[b]))
+        bar.update(len(chunk))
+    bar.close()
+    return [results[i] for i in range(len(layouts))]
