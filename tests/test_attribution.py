@@ -165,3 +165,19 @@ def test_ig_completeness_error_falls_with_n_steps_on_smollm2(smollm2_hf, csqa):
     assert errors[0] > errors[1] > errors[2] or errors[2] < 1e-3, errors
     assert errors[2] < 1e-2, errors
     assert not math.isnan(errors[2])
+
+
+def test_the_shared_prefix_cache_changes_nothing_but_the_speed(csqa, scratch):
+    """Prompt keys and values computed once (left-padded across a batch) give the same
+    scores as running every step over the whole sequence."""
+    model, tok = scratch
+    lays = layouts_of(tok, csqa)
+    kw = dict(n_steps=16, internal_batch_size=16 * 6, progress=False, examples_per_call=6)
+    shared = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id, **kw)
+    whole = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id,
+                                 share_prefix=False, **kw)
+    for a, b in zip(shared, whole):
+        a_s, b_s = np.array(a.scores), np.array(b.scores)
+        assert np.abs(a_s - b_s).max() <= 1e-3 * np.abs(b_s).max()
+        assert a.f_input == pytest.approx(b.f_input, abs=1e-4)
+        assert a.f_baseline == pytest.approx(b.f_baseline, abs=1e-4)
