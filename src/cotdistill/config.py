@@ -111,21 +111,12 @@ def attribution_problems(config: Mapping) -> list[str]:
 
     problems = []
     entries = config.get("attribution") or {}
-    for cname, cspec in (config.get("conditions") or {}).items():
+    for cname in (config.get("conditions") or {}):
         try:
-            if not conditions.needs_scores(cname, cspec):
-                continue
-        except ConfigError:
-            continue  # reported by the caller
-        named = (cspec or {}).get("scores")
-        if named is None and len(entries) != 1:
-            fix = (f"name one with 'scores:' ({sorted(entries)})" if entries else
-                   "add an attribution entry, e.g. 'attribution: {ig: {}}'")
-            problems.append(f"'conditions.{cname}.scores': the condition needs attribution "
-                            f"scores and none is chosen. Fix: {fix}")
-        elif named is not None and named not in entries:
-            problems.append(f"'conditions.{cname}.scores': no attribution entry '{named}'. "
-                            f"Fix: use one of {sorted(entries)} or define it under attribution:")
+            condition_scores(config, cname)
+        except ConfigError as e:
+            if e.key.endswith(".scores"):  # other condition problems: reported by the caller
+                problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
     for aname, aspec in entries.items():
         method = (aspec or {}).get("method", "integrated_gradients")
         key = f"attribution.{aname}"
@@ -238,11 +229,16 @@ def condition_scores(config: Mapping, cname: str) -> str | None:
         return None
     named = (cspec or {}).get("scores")
     entries = config.get("attribution") or {}
+    key = f"conditions.{cname}.scores"
     if named is None:
         if len(entries) != 1:
-            raise ConfigError(f"conditions.{cname}.scores", "no attribution entry chosen",
-                              f"name one of {sorted(entries)}")
+            raise ConfigError(key, "the condition needs attribution scores and none is chosen",
+                              f"name one with 'scores:' ({sorted(entries)})" if entries else
+                              "add an attribution entry, e.g. 'attribution: {ig: {}}'")
         return next(iter(entries))
+    if named not in entries:
+        raise ConfigError(key, f"no attribution entry '{named}'",
+                          f"use one of {sorted(entries)} or define it under attribution:")
     return named
 
 

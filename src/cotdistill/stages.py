@@ -93,10 +93,7 @@ def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
     torch.set_num_threads(max(1, threads))
     cfg = IGConfig.from_dict(spec)
     source = spec["model"]
-    if "run" in source or model_dir:  # a trained run, or weights converted from GGUF
-        path, kw = model_dir, {}
-    else:
-        path, kw = locate(source)
+    path, kw = locate(source, model_dir)  # a run's folder, converted weights, or the source
     model = load_causal_lm(path, source.get("dtype", cfg.dtype), **kw)
     model.to(pick_device(cfg.device))
     tok = load_tokenizer(path, **kw)
