@@ -22,6 +22,7 @@ include: "workflow/rules/conditions.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/lens.smk"
 
 
 rule all:

@@ -8,20 +8,18 @@ Intervals are 95% Student-t intervals over seeds.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
 from .tables import read_table
+from .targets import run_identity
 
 # two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard table values)
 _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
          2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
          2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-RUN_PATH = re.compile(r"runs/(?P<student>[^/]+)/(?P<teacher>[^/]+)/(?P<dataset>[^/]+)/"
-                      r"(?P<condition>[^/]+)/seed(?P<seed>\d+)/predictions\.parquet$")
 KEYS = ["student", "teacher", "dataset", "condition"]
 METRICS = {"gen_accuracy": "gen_correct", "choice_accuracy": "choice_correct"}
 
@@ -44,11 +42,9 @@ def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
     """One row per run: its identity (parsed from the path) and accuracies from its rows."""
     rows = []
     for path in prediction_paths:
-        m = RUN_PATH.search(Path(path).as_posix())
-        if not m:
-            raise ValueError(f"{path}: not a run's predictions.parquet path")
+        identity = run_identity(path)
         pred = read_table(path)
-        row = {**m.groupdict(), "seed": int(m["seed"]), "n": len(pred), "predictions": str(path)}
+        row = {**identity, "n": len(pred), "predictions": str(path)}
         row.update({name: float(pred[col].mean()) for name, col in METRICS.items()})
         row["gen_parse_rate"] = float(pred["gen_parsed"].mean())
         if "choice_logprobs" in pred:  # one score per choice: chance is the mean of 1/n_choices

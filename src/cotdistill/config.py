@@ -254,3 +254,22 @@ def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
         model = {**model_source(config, "teachers", teacher),
                  **({"dtype": tspec["dtype"]} if tspec.get("dtype") else {})}
     return {**entry, "model": model}
+
+
+# ---- lens ------------------------------------------------------------------------
+
+LENS_DEFAULT_EMERGENCE = 0.9
+
+
+def lens_enabled(config: Mapping) -> bool:
+    return config.get("lens", {}) is not False
+
+
+def lens_run_spec(config: Mapping) -> dict:
+    """What one run's lens job depends on (the emergence threshold is only read when
+    tables are made, so changing it reruns no lens job)."""
+    return {k: v for k, v in (config.get("lens") or {}).items() if k != "emergence"}
+
+
+def lens_emergence(config: Mapping) -> float:
+    return float((config.get("lens") or {}).get("emergence", LENS_DEFAULT_EMERGENCE))

@@ -167,3 +167,36 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     write_table(pred, out_predictions, params={"evaluation": dict(eval_spec)},
                 upstream=[condition_test])
     Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def lens_run(model_dir: str, condition_train: str, condition_test: str, predictions: str,
+             lens_spec: Mapping, out: str, threads: int = 1, progress: bool = True) -> None:
+    """Logit and tuned lens readouts of one trained run (see ``lens.probe``)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from .lens.run import LensConfig, lens_table
+    from .students import load_tokenizer
+
+    torch.set_num_threads(max(1, threads))
+    cfg = LensConfig.from_dict(lens_spec)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).to(pick_device(cfg.device))
+    tok = load_tokenizer(model_dir)
+    table, summary = lens_table(model, tok, read_table(condition_train),
+                                read_table(condition_test), read_table(predictions), cfg, progress)
+    write_table(table, out, params={"lens": dict(lens_spec or {}), **summary},
+                upstream=[model_dir, condition_train, condition_test, predictions])
+
+
+def make_lens_tables(lens_paths: list[str], fraction: float, out_curves: str, out_csv: str,
+                     out_md: str, condition_order: list[str] | None = None) -> None:
+    from .lens.summary import summarise
+
+    found = summarise(lens_paths, fraction, out_curves, out_csv, out_md, condition_order)
+    log.info("lens tables: %d runs, %d (condition, lens) rows", len(lens_paths), len(found))
+
+
+def make_lens_plot(lens_paths: list[str], out: str, title: str,
+                   condition_order: list[str] | None = None) -> None:
+    from .lens.summary import curves, plot
+
+    plot(curves(lens_paths), out, title, condition_order)

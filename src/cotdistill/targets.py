@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Mapping
 
-from .config import attributor_model, condition_scores, model_source, units
+from .config import attributor_model, condition_scores, lens_enabled, model_source, units
 from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
@@ -14,12 +16,29 @@ SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
 ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
 ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md"]
 RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
+LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
+               "results/tables/lens_emergence.md"]
+LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
+# RUN as a pattern: "{name}" matches one path part, "seed{seed}" a number
+_RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)", re.escape(RUN))
+                     .replace(r"(?P<seed>[^/]+)", r"(?P<seed>\d+)") + "/")
+
+
+def run_identity(path: str | Path) -> dict:
+    """{student, teacher, dataset, condition, seed} of a file inside a run folder."""
+    m = _RUN_RE.search(Path(path).as_posix())
+    if not m:
+        raise ValueError(f"{path}: not inside a run folder ({RUN})")
+    return {**m.groupdict(), "seed": int(m["seed"])}
 
 
 def final(config: Mapping) -> list[str]:
     """Everything ``rule all`` asks for."""
     extra = ATTRIBUTION_TABLES + attribution_paths(config, ATTRIBUTION_FIGURE) \
         if attribution_units(config) else []
+    if lens_enabled(config):
+        extra += LENS_TABLES + [LENS_PLOT.format(student=s, teacher=t, dataset=d)
+                                for t, d in units(config) for s in config["students"]]
     return FINAL + extra
 
 
@@ -76,6 +95,15 @@ def run_dirs(config: Mapping) -> list[str]:
 
 def predictions(config: Mapping) -> list[str]:
     return [f"{run}/predictions.parquet" for run in run_dirs(config)]
+
+
+def lens_tables(config: Mapping, student: str | None = None, teacher: str | None = None,
+                dataset: str | None = None) -> list[str]:
+    """Every run's lens.parquet, or one (student, teacher, dataset) unit's."""
+    paths = [f"{run}/lens.parquet" for run in run_dirs(config)]
+    want = {"student": student, "teacher": teacher, "dataset": dataset}
+    return [p for p in paths
+            if all(v is None or run_identity(p)[k] == v for k, v in want.items())]
 
 
 def threads_for(config: Mapping, family: str, default: int = 1) -> int:

@@ -8,6 +8,8 @@ from cotdistill import targets
 from cotdistill.config import (
     attribution_spec,
     check_config,
+    lens_emergence,
+    lens_run_spec,
     model_source,
     student_base_spec,
     teacher_spec,

@@ -1,0 +1,1 @@
+"""Layer-wise readouts of trained students: logit lens and tuned lens."""

@@ -1,0 +1,140 @@
+"""Read the answer out of every layer of a trained run, per test example.
+
+The readout position is the one that predicts the label letter: the last token
+of ``Answer:`` after the prompt, and for rationale-first runs after the
+rationale the student generated during evaluation (read from its predictions,
+not generated again). Inputs are laid out as evaluation scores the choices:
+context and ``Answer: X`` tokenised separately, no special tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from ..conditions import answer
+from ..data.schema import letters
+from ..evaluate import reasoning_prefix
+from ..train import collate
+from .readout import LensError, Readout, tolerance
+from .tuned import TunedLensConfig, Translators, fit_translators, kl_to_final
+
+LENSES = ("logit", "tuned")
+
+
+def answer_tokens(tok, n_choices: int) -> tuple[list[int], list[int]]:
+    """(mark, letters): the tokens of ``Answer: X`` that every letter shares, and the
+    first token of each letter's own (the token the readout position predicts)."""
+    seqs = [tok(answer(x), add_special_tokens=False)["input_ids"] for x in letters(n_choices)]
+    n = 0
+    while all(len(s) > n and s[n] == seqs[0][n] for s in seqs):
+        n += 1
+    if n == 0 or any(len(s) == n for s in seqs):
+        raise LensError(f"cannot place the readout: the tokenizer splits {answer('A')!r} with no "
+                        "shared prefix or no token of its own per letter")
+    own = [s[n] for s in seqs]
+    if len(set(own)) != len(own):
+        raise LensError("two choice letters start with the same token; the lens cannot tell "
+                        "them apart")
+    return seqs[0][:n], own
+
+
+def contexts(test: pd.DataFrame, predictions: pd.DataFrame, rationale_first: bool) -> list[str]:
+    """Each test example's text before ``Answer:``, as evaluation scored it."""
+    if list(predictions["id"]) != list(test["id"]):
+        raise LensError("predictions and test rows differ in ids or order; evaluate the run again")
+    if not rationale_first:
+        return list(test["prompt"])
+    return [p + reasoning_prefix(g) + "\n" for p, g in zip(test["prompt"], predictions["generation"])]
+
+
+def _forward(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).logits
+
+
+@torch.no_grad()
+def training_states(model, readout: Readout, tok, texts: Sequence[str], cfg: TunedLensConfig,
+                    max_length: int, batch_size: int, progress: bool = True) -> torch.Tensor:
+    """(positions, L + 1, hidden) states at up to ``cfg.max_positions`` random
+    non-padding positions of ``texts`` (float32, on the CPU)."""
+    ids = [x[:max_length] for x in tok(list(texts), add_special_tokens=False)["input_ids"]]
+    keep_p = min(1.0, cfg.max_positions / max(1, sum(len(x) for x in ids)))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    bank: list[torch.Tensor] = []
+    for start in tqdm(range(0, len(ids), batch_size), desc="lens: training states",
+                      disable=not progress, mininterval=2.0):
+        chunk = ids[start:start + batch_size]
+        x, mask, _ = collate(chunk, chunk, tok.pad_token_id)
+        keep = (mask.bool() & (torch.rand(mask.shape, generator=gen) < keep_p)).to(model.device)
+        with readout.capture(lambda h: h[keep].float().cpu()) as states:
+            _forward(model, x, mask)
+        bank.append(torch.stack(states, dim=1))                 # (kept, L + 1, hidden)
+    return torch.cat(bank)[: cfg.max_positions]
+
+
+@torch.no_grad()
+def read_layers(model, readout: Readout, tok, test: pd.DataFrame, ctx: Sequence[str],
+                translators: Translators | None, batch_size: int,
+                progress: bool = True) -> pd.DataFrame:
+    """One row per (example, lens, layer): the gold letter's probability, its rank
+    among the choice letters and in the vocabulary, the top choice letter, and the
+    KL divergence from the readout to the model's output distribution."""
+    n_max = max(len(c) for c in test["choices"])
+    mark, letter_ids = answer_tokens(tok, n_max)
+    ctx_ids = tok(list(ctx), add_special_tokens=False)["input_ids"]
+    seqs = [c + mark for c in ctx_ids]
+    dtype = next(model.parameters()).dtype
+    lenses = {"logit": None, **({"tuned": translators} if translators is not None else {})}
+    rows = []
+    for start in tqdm(range(0, len(seqs), batch_size), desc="lens", disable=not progress,
+                      mininterval=2.0):
+        chunk = seqs[start:start + batch_size]
+        x, mask, _ = collate(chunk, chunk, tok.pad_token_id)
+        pos = torch.tensor([len(s) - 1 for s in chunk], device=model.device)
+        rows_at = torch.arange(len(chunk), device=model.device)
+        with readout.capture(lambda h: h[rows_at, pos]) as states:
+            out = _forward(model, x, mask)[rows_at, pos].float()  # (batch, vocab)
+        states = torch.stack(states, dim=1)                       # (batch, L + 1, hidden)
+        final = readout.logits(states[:, -1])
+        gap = (final - out).abs().max().item()
+        if gap > tolerance(dtype) * max(1.0, out.abs().max().item()):
+            raise LensError(f"{type(model).__name__}: the last layer's readout differs from the "
+                            f"model's logits by {gap:.3g}; its head is not norm + unembedding")
+        batch = test.iloc[start:start + len(chunk)]
+        for name, lens in lenses.items():
+            h = states if lens is None else torch.stack(
+                [lens(states[:, l].float(), l).to(dtype) for l in range(states.shape[1])], dim=1)
+            logits = readout.logits(h)                            # (batch, L + 1, vocab)
+            rows += _records(batch, name, logits, final, letter_ids, pos.tolist())
+    return pd.DataFrame(rows)
+
+
+def _records(batch: pd.DataFrame, lens: str, logits: torch.Tensor, final: torch.Tensor,
+             letter_ids: list[int], positions: list[int]) -> list[dict]:
+    prob = torch.softmax(logits, dim=-1)                          # (batch, L + 1, vocab)
+    kl = kl_to_final(final[:, None, :].expand_as(logits), logits)  # (batch, L + 1)
+    out = []
+    for i, (ex_id, label, choices) in enumerate(zip(batch["id"], batch["label"], batch["choices"])):
+        names = letters(len(choices))
+        own = torch.tensor(letter_ids[: len(names)], device=logits.device)
+        gold = own[names.index(label)]
+        choice_logits = logits[i][:, own]                         # (L + 1, n_choices)
+        gold_logit = logits[i][:, gold]                           # (L + 1,)
+        rank_vocab = 1 + (logits[i] > gold_logit[:, None]).sum(-1)
+        rank_choices = 1 + (choice_logits > gold_logit[:, None]).sum(-1)
+        top = choice_logits.argmax(-1)
+        for layer in range(logits.shape[1]):
+            p = float(prob[i, layer, gold])
+            out.append({"id": ex_id, "label": label, "lens": lens, "layer": layer,
+                        "position": positions[i], "gold_prob": p,
+                        "gold_logprob": math.log(p) if p > 0 else -math.inf,
+                        "gold_rank_choices": int(rank_choices[layer]),
+                        "gold_rank_vocab": int(rank_vocab[layer]),
+                        "top_choice": names[int(top[layer])],
+                        "top_correct": names[int(top[layer])] == label,
+                        "kl_to_final": float(kl[i, layer]), "n_choices": len(names)})
+    return out

@@ -1,0 +1,63 @@
+rule lens:
+    input:
+        model="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model",
+        train="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
+        test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
+        predictions="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet",
+    output:
+        "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet",
+    params:
+        spec=lens_run_spec(config),
+    threads: targets.threads_for(config, "train")
+    resources:
+        **targets.resources_for(config, "lens"),
+    log:
+        "results/logs/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/make_lens.py"
+
+
+rule lens_tables:
+    input:
+        targets.lens_tables(config),
+    output:
+        curves=targets.LENS_TABLES[0],
+        csv=targets.LENS_TABLES[1],
+        md=targets.LENS_TABLES[2],
+    params:
+        fraction=lens_emergence(config),
+        condition_order=list(config["conditions"]),
+    log:
+        "results/logs/lens_tables.log",
+    benchmark:
+        "results/benchmarks/lens_tables.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/make_lens_tables.py"
+
+
+rule lens_plot:
+    input:
+        lambda wc: targets.lens_tables(config, wc.student, wc.teacher, wc.dataset),
+    output:
+        report(
+            "results/plots/lens/{student}/{teacher}/{dataset}.png",
+            caption="../report/lens.rst",
+            category="Lens",
+            subcategory="{student} / {teacher} / {dataset}",
+        ),
+    params:
+        condition_order=list(config["conditions"]),
+    log:
+        "results/logs/lens_plot/{student}/{teacher}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/lens_plot/{student}/{teacher}/{dataset}.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/make_lens_plot.py"

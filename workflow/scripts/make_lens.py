@@ -1,0 +1,12 @@
+"""Logit- and tuned-lens readouts of one trained run, at every layer."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
+
+from cotdistill.logs import job_log  # noqa: E402
+from cotdistill.stages import lens_run  # noqa: E402
+
+with job_log(snakemake.log[0]):
+    lens_run(snakemake.input.model, snakemake.input.train, snakemake.input.test,
+             snakemake.input.predictions, snakemake.params.spec, snakemake.output[0],
+             threads=snakemake.threads)
