@@ -161,3 +161,19 @@ def test_experiment_configs_are_valid(name):
     check_config(cfg, SCHEMA, source=name)
     assert {"label_only", "cot_before", "cot_after", "shuffled_before",
             "shuffled_after"} <= set(cfg["conditions"])
+
+
+def test_a_misspelled_lens_key_is_named_inside_its_section():
+    (p,) = problems(lambda c: c["lens"]["tuned"].update(step=3))
+    assert p.startswith("'lens.tuned':") and "'step' was unexpected" in p and "'steps'" in p
+
+
+def test_lens_stage_can_be_turned_off_and_its_threshold_reruns_no_lens_job():
+    from cotdistill.config import lens_emergence, lens_run_spec
+    from cotdistill.targets import final
+
+    assert any("lens" in t for t in final(DEFAULT))
+    off = {**copy.deepcopy(DEFAULT), "lens": False}
+    check_config(off, SCHEMA)
+    assert not any("lens" in t for t in final(off))
+    assert "emergence" not in lens_run_spec(DEFAULT) and lens_emergence(DEFAULT) == 0.9

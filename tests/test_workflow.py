@@ -25,6 +25,7 @@ SMALL = {
     "seeds": [0, 1],
     "training": {"max_steps": 15, "batch_size": 8},
     "evaluation": {"max_new_tokens_rationale": 24},
+    "lens": {"tuned": {"steps": 30, "examples": 64}},
 }
 
 
@@ -65,8 +66,8 @@ def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     logs = list((finished_run / "results/logs").rglob("*.log"))
     benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
     # data x2, teacher, 5 conditions, student_base, 10 train, 10 evaluate, aggregate,
-    # attribution, attribution_figure, attribution_table
-    assert len(logs) == len(benchmarks) == 33
+    # attribution, attribution_figure, attribution_table, 10 lens, lens_tables, lens_plot
+    assert len(logs) == len(benchmarks) == 45
     train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
     assert "trained 15 steps" in train_log.read_text()
 
@@ -91,8 +92,8 @@ def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
         dry = snakemake(finished_run, "-n")
         assert dry.returncode == 0, dry.stderr[-2000:]
         counts = job_counts(dry.stdout)
-        assert counts == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1, "all": 1,
-                          "total": 7}
+        assert counts == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1, "lens": 2,
+                          "lens_tables": 1, "lens_plot": 1, "all": 1, "total": 11}
         touched = set(re.findall(r"condition=([\w.-]+)", dry.stdout))
         assert touched == {"shuffled_after"}
     finally:
@@ -124,9 +125,40 @@ def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(f
         assert dry.returncode == 0, dry.stderr[-2000:]
         assert job_counts(dry.stdout) == {
             "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
-            "attribution_figure": 1, "attribution_table": 1, "all": 1, "total": 10}
+            "attribution_figure": 1, "attribution_table": 1, "lens": 2, "lens_tables": 1,
+            "lens_plot": 1, "all": 1, "total": 14}
         # randomtokens_after has the same budget but reads no scores: untouched
         assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
+    finally:
+        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+
+
+def test_every_run_is_read_at_every_layer(finished_run):
+    runs = finished_run / "results/runs/tiny/rulebased/synthetic"
+    test = pd.read_parquet(finished_run / "results/data/synthetic/test.parquet")
+    for condition in SMALL["conditions"]:
+        for seed in SMALL["seeds"]:
+            lens = pd.read_parquet(runs / f"{condition}/seed{seed}/lens.parquet")
+            pred = pd.read_parquet(runs / f"{condition}/seed{seed}/predictions.parquet")
+            # one block of 1 layer: embeddings and block output, logit and tuned lens
+            assert len(lens) == len(test) * 2 * 2 and set(lens["layer"]) == {0, 1}
+            last = lens[(lens["lens"] == "logit") & (lens["layer"] == 1)]
+            assert last["top_choice"].tolist() == pred["choice_pred"].tolist()
+    found = pd.read_csv(finished_run / "results/tables/lens_emergence.csv")
+    assert sorted(found["condition"].unique()) == sorted(SMALL["conditions"])
+    assert (found["seeds"] == 2).all() and (found["n_layers"] == 1).all()
+    assert "covers 90%" in (finished_run / "results/tables/lens_emergence.md").read_text()
+    assert (finished_run / "results/plots/lens/tiny/rulebased/synthetic.png").stat().st_size > 10000
+
+
+def test_changing_the_emergence_threshold_reruns_only_the_lens_tables(finished_run):
+    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
+    cfg["lens"]["emergence"] = 0.5
+    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    try:
+        dry = snakemake(finished_run, "-n")
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        assert job_counts(dry.stdout) == {"lens_tables": 1, "all": 1, "total": 2}
     finally:
         (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
 

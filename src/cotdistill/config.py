@@ -23,11 +23,16 @@ def _key(path) -> str:
 
 def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
     import jsonschema
+    from jsonschema.exceptions import best_match
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for err in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        while err.context and isinstance(err.instance, dict):
+            # oneOf/anyOf over "false or a mapping": report what is wrong inside the mapping
+            inner = [e for e in err.context if e.validator != "const"]
+            err = best_match(inner or err.context)
         key = _key(err.absolute_path)
         if err.validator == "additionalProperties":
             allowed = sorted(err.schema.get("properties", {}))
