@@ -13,6 +13,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from .plotting import save_figure, sort_by_condition
 from .tables import read_table
 from .targets import run_identity
 
@@ -67,12 +68,7 @@ def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None) 
             row[name] = mean
             row[f"{name}_ci95"] = half
         out.append(row)
-    table = pd.DataFrame(out)
-    if condition_order:
-        rank = {c: i for i, c in enumerate(condition_order)}
-        table = table.sort_values(KEYS[:3] + ["condition"],
-                                  key=lambda s: s.map(rank) if s.name == "condition" else s)
-    return table.reset_index(drop=True)
+    return sort_by_condition(pd.DataFrame(out), KEYS, condition_order)
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -117,10 +113,7 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
         ax.set_ylim(0, 100)
         ax.set_ylabel("generation accuracy (%)")
         ax.set_title(" / ".join(key), fontsize=9)
-    fig.tight_layout()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def aggregate(prediction_paths: Sequence[str], out_csv: str, out_md: str, out_runs: str,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 import textwrap
-from pathlib import Path
 
 import pandas as pd
 
+from ..plotting import save_figure
 from .scores import scores_by_id, units_from_scores
 
 WIDTH_CHARS = 110
@@ -79,7 +79,4 @@ def shaded_rationales(scores: pd.DataFrame, rationales: pd.DataFrame, out: str,
                           "underlined: true key words)" if any(b[3] for b in blocks) else
                           "   (red: raises the gold label, blue: lowers it)"),
                  fontsize=9, loc="left")
-    fig.tight_layout()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_figure(fig, out, dpi=110)

@@ -21,9 +21,7 @@ from ..data.schema import letters
 from ..evaluate import reasoning_prefix
 from ..train import collate
 from .readout import LensError, Readout, tolerance
-from .tuned import TunedLensConfig, Translators, fit_translators, kl_to_final
-
-LENSES = ("logit", "tuned")
+from .tuned import TunedLensConfig, Translators, kl_to_final
 
 
 def answer_tokens(tok, n_choices: int) -> tuple[list[int], list[int]]:
@@ -115,26 +113,35 @@ def read_layers(model, readout: Readout, tok, test: pd.DataFrame, ctx: Sequence[
 
 def _records(batch: pd.DataFrame, lens: str, logits: torch.Tensor, final: torch.Tensor,
              letter_ids: list[int], positions: list[int]) -> list[dict]:
-    prob = torch.softmax(logits, dim=-1)                          # (batch, L + 1, vocab)
+    """Rows of one batch under one lens; ``logits`` (batch, L + 1, vocab), ``final``
+    (batch, vocab) the model's output logits."""
+    n_layers = logits.shape[1]
+    names = [letters(len(c)) for c in batch["choices"]]
+    gold = torch.tensor([letter_ids[n.index(y)] for n, y in zip(names, batch["label"])],
+                        device=logits.device)
+    logp = torch.log_softmax(logits, dim=-1)                      # (batch, L + 1, vocab)
+    gold_logp = logp.gather(-1, gold[:, None, None].expand(-1, n_layers, 1))  # (batch, L + 1, 1)
+    rank_vocab = 1 + (logp > gold_logp).sum(-1)                   # (batch, L + 1)
+    own = torch.tensor(letter_ids, device=logits.device)
+    choice_logp = logp[..., own]                                  # (batch, L + 1, max choices)
+    width = torch.tensor([len(n) for n in names], device=logits.device)
+    valid = torch.arange(len(own), device=logits.device)[None, :] < width[:, None]
+    choice_logp = choice_logp.masked_fill(~valid[:, None, :], -torch.inf)
+    rank_choices = 1 + (choice_logp > gold_logp).sum(-1)          # (batch, L + 1)
+    top = choice_logp.argmax(-1)                                  # (batch, L + 1)
     kl = kl_to_final(final[:, None, :].expand_as(logits), logits)  # (batch, L + 1)
+    gold_logp, rank_vocab, rank_choices, top, kl = (
+        t.squeeze(-1).tolist() if t.ndim == 3 else t.tolist()
+        for t in (gold_logp, rank_vocab, rank_choices, top, kl))
     out = []
-    for i, (ex_id, label, choices) in enumerate(zip(batch["id"], batch["label"], batch["choices"])):
-        names = letters(len(choices))
-        own = torch.tensor(letter_ids[: len(names)], device=logits.device)
-        gold = own[names.index(label)]
-        choice_logits = logits[i][:, own]                         # (L + 1, n_choices)
-        gold_logit = logits[i][:, gold]                           # (L + 1,)
-        rank_vocab = 1 + (logits[i] > gold_logit[:, None]).sum(-1)
-        rank_choices = 1 + (choice_logits > gold_logit[:, None]).sum(-1)
-        top = choice_logits.argmax(-1)
-        for layer in range(logits.shape[1]):
-            p = float(prob[i, layer, gold])
+    for i, (ex_id, label) in enumerate(zip(batch["id"], batch["label"])):
+        for layer in range(n_layers):
+            choice = names[i][top[i][layer]]
             out.append({"id": ex_id, "label": label, "lens": lens, "layer": layer,
-                        "position": positions[i], "gold_prob": p,
-                        "gold_logprob": math.log(p) if p > 0 else -math.inf,
-                        "gold_rank_choices": int(rank_choices[layer]),
-                        "gold_rank_vocab": int(rank_vocab[layer]),
-                        "top_choice": names[int(top[layer])],
-                        "top_correct": names[int(top[layer])] == label,
-                        "kl_to_final": float(kl[i, layer]), "n_choices": len(names)})
+                        "position": positions[i], "gold_prob": math.exp(gold_logp[i][layer]),
+                        "gold_logprob": gold_logp[i][layer],
+                        "gold_rank_choices": rank_choices[i][layer],
+                        "gold_rank_vocab": rank_vocab[i][layer], "top_choice": choice,
+                        "top_correct": choice == label, "kl_to_final": kl[i][layer],
+                        "n_choices": len(names[i])})
     return out

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..plotting import save_figure, sort_by_condition
 from ..tables import read_table
 from ..targets import run_identity
 
@@ -79,12 +80,7 @@ def emergence(curve_table: pd.DataFrame, fraction: float,
                     "layer_max": max(layers) if layers else math.nan,
                     "final_accuracy": float(g["final_accuracy"].mean()),
                     "fraction": fraction})
-    table = pd.DataFrame(out)
-    if condition_order:
-        rank = {c: i for i, c in enumerate(condition_order)}
-        table = table.sort_values(UNIT + ["lens", "condition"], kind="stable",
-                                  key=lambda s: s.map(rank) if s.name == "condition" else s)
-    return table.reset_index(drop=True)
+    return sort_by_condition(pd.DataFrame(out), UNIT + ["lens", "condition"], condition_order)
 
 
 def to_markdown(table: pd.DataFrame, fraction: float) -> str:
@@ -139,10 +135,7 @@ def plot(curve_table: pd.DataFrame, out: str, title: str,
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].legend(fontsize=7, loc="upper left")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def summarise(lens_paths: Sequence[str], fraction: float, out_curves: str, out_csv: str,
