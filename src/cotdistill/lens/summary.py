@@ -115,7 +115,7 @@ def plot(curve_table: pd.DataFrame, out: str, title: str,
     lenses = [x for x in ("logit", "tuned") if x in set(curve_table["lens"])]
     conditions = list(dict.fromkeys(condition_order or [])) or list(curve_table["condition"].unique())
     conditions = [c for c in conditions if c in set(curve_table["condition"])]
-    colours = plt.get_cmap("tab10")
+    colours = plt.get_cmap("tab10" if len(conditions) <= 10 else "tab20")
     fig, axes = plt.subplots(len(lenses), len(PANELS), figsize=(4.2 * len(PANELS),
                              3.0 * len(lenses) + 0.6), squeeze=False)
     for row, lens in zip(axes, lenses):
@@ -124,8 +124,8 @@ def plot(curve_table: pd.DataFrame, out: str, title: str,
                 g = curve_table[(curve_table["lens"] == lens) & (curve_table["condition"] == cond)]
                 by_layer = g.groupby("layer")[col]
                 mean, lo, hi = by_layer.mean(), by_layer.min(), by_layer.max()
-                ax.plot(mean.index, mean.values, marker="o", ms=3, color=colours(i % 10), label=cond)
-                ax.fill_between(mean.index, lo.values, hi.values, color=colours(i % 10), alpha=0.15)
+                ax.plot(mean.index, mean.values, marker="o", ms=3, color=colours(i % colours.N), label=cond)
+                ax.fill_between(mean.index, lo.values, hi.values, color=colours(i % colours.N), alpha=0.15)
             if col == "top_accuracy":
                 ax.axhline(curve_table["chance"].mean(), ls="--", color="grey", lw=1)
             if col != "kl_to_final":
