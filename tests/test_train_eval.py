@@ -1,11 +1,10 @@
-import math
 
 import pandas as pd
 import pytest
 import torch
 
 from cotdistill import conditions as C
-from cotdistill.aggregate import mean_ci, per_run, summarise, to_markdown
+from cotdistill.aggregate import compare, correctness, per_run, summarise, to_markdown
 from cotdistill.data.synthetic import generate_split
 from cotdistill.evaluate import EvalConfig, continuation_logprobs, evaluate, parse_label
 from cotdistill.stages import FORMAT_WORDS
@@ -88,13 +87,6 @@ def test_evaluate_keeps_every_prediction(setup):
     assert not pred.loc[~pred["gen_parsed"], "gen_correct"].any()
 
 
-def test_mean_ci_uses_student_t():
-    mean, half = mean_ci([0.5, 0.7])
-    assert mean == pytest.approx(0.6)
-    assert half == pytest.approx(12.706 * math.sqrt(0.02) / math.sqrt(2))
-    assert math.isnan(mean_ci([0.5])[1])
-
-
 def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     paths = []
     for seed, correct in ((0, [True, True, False, False]), (1, [True, True, True, False])):
@@ -108,9 +100,32 @@ def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     assert runs["gen_accuracy"].tolist() == [0.5, 0.75] and runs["seed"].tolist() == [0, 1]
     table = summarise(runs)
     assert table.loc[0, "gen_accuracy"] == pytest.approx(0.625) and table.loc[0, "seeds"] == 2
+    assert table.loc[0, "gen_accuracy_low"] <= 0.5 and table.loc[0, "gen_accuracy_high"] >= 0.75
     assert table.loc[0, "chance"] == pytest.approx((0.5 + 0.5 + 0.25 + 0.25) / 4)
-    assert "| s | t | d | cot_after | 2 | 62.5 ± " in to_markdown(table)
+    assert "| s | t | d | cot_after | 2 | 62.5 [" in to_markdown(table)
+    assert "| 50.0 / 75.0 |" in to_markdown(table)
     assert read_provenance(paths[0])["params"] == {"seed": 0}
+
+
+def test_comparisons_pair_the_same_examples_whatever_their_row_order(tmp_path):
+    paths = []
+    base = [True] * 20 + [False] * 20
+    for condition, correct in (("label_only", base), ("cot_after", [True] * 35 + [False] * 5)):
+        for seed in (0, 1):
+            order = list(range(40)) if seed == 0 else list(reversed(range(40)))  # shuffled rows
+            path = tmp_path / f"results/runs/s/t/d/{condition}/seed{seed}/predictions.parquet"
+            write_table(pd.DataFrame({"id": [f"q{i}" for i in order],
+                                      "gen_correct": [correct[i] for i in order],
+                                      "choice_correct": [correct[i] for i in order],
+                                      "gen_parsed": True}), path)
+            paths.append(str(path))
+    table = compare(correctness(per_run(paths)), ["label_only", "cot_after"])
+    row = table[(table["condition"] == "cot_after") & (table["metric"] == "gen_accuracy")].iloc[0]
+    assert row["reference"] == "label_only" and row["difference"] == pytest.approx(15 / 40)
+    assert row["only_condition"] == [15, 15] and row["only_reference"] == [0, 0]
+    assert row["low"] > 0 and all(p < 1e-3 for p in row["p_holm"])
+    back = table[(table["condition"] == "label_only") & (table["reference"] == "cot_after")]
+    assert (back["difference"] == -row["difference"]).all()
 
 
 def test_pretrained_student_from_a_local_folder_honours_dtype(setup, tmp_path):

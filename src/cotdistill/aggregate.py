@@ -1,42 +1,29 @@
-"""Collect per-run predictions into tables and a plot.
+"""Collect per-run predictions into accuracy and comparison tables and a plot.
 
 Accuracies are recomputed from ``predictions.parquet`` rows (not from the
 per-run metrics files) so every number in a table traces back to examples.
-Intervals are 95% Student-t intervals over seeds.
+Intervals and tests come from ``cotdistill.stats``: a two-level bootstrap over
+seeds and test examples, McNemar's exact test per seed and Holm's correction.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
+from . import stats
 from .plotting import save_figure, sort_by_condition
 from .tables import read_table
 from .targets import run_identity
 
-# two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard table values)
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-         2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-         2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 KEYS = ["student", "teacher", "dataset", "condition"]
+UNIT = KEYS[:3]
 METRICS = {"gen_accuracy": "gen_correct", "choice_accuracy": "choice_correct"}
-
-
-def t975(df: int) -> float:
-    return _T975[df - 1] if df <= len(_T975) else 1.960
-
-
-def mean_ci(values: Sequence[float]) -> tuple[float, float]:
-    """(mean, half-width of the 95% t interval); half-width is NaN for one value."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, float("nan")
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return mean, t975(n - 1) * sd / math.sqrt(n)
+METRIC_NAMES = {"gen_accuracy": "generation", "choice_accuracy": "choice"}
+REFERENCES = ("label_only", "cot_after")   # every condition is compared with these
 
 
 def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
@@ -54,43 +41,143 @@ def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None) -> pd.DataFrame:
-    """Mean and 95% interval over seeds per (student, teacher, dataset, condition)."""
+def correctness(runs: pd.DataFrame) -> dict[tuple, dict[str, np.ndarray]]:
+    """(student, teacher, dataset, condition) -> metric -> (seeds, examples) matrix,
+    seeds in ascending order, examples in the order of the unit's first run."""
+    out: dict[tuple, dict[str, np.ndarray]] = {}
+    order: dict[tuple, list] = {}
+    for key, g in runs.sort_values("seed").groupby(KEYS, sort=False):
+        mats: dict[str, list] = {m: [] for m in METRICS}
+        for path in g["predictions"]:
+            pred = read_table(path).set_index("id")
+            ids = order.setdefault(key[:3], list(pred.index))
+            if sorted(ids) != sorted(pred.index):
+                raise ValueError(f"{path}: its test examples differ from the other runs of "
+                                 f"{'/'.join(key[:3])}; evaluate every run on the same test split")
+            for metric, col in METRICS.items():
+                mats[metric].append(pred.loc[ids, col].to_numpy(dtype=bool))
+        out[key] = {m: np.vstack(v) for m, v in mats.items()}
+    return out
+
+
+def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None,
+              matrices: dict | None = None) -> pd.DataFrame:
+    """Per (student, teacher, dataset, condition): mean accuracy over seeds and
+    examples, its 95% two-level bootstrap interval, and each seed's accuracy."""
+    matrices = matrices if matrices is not None else correctness(runs)
     out = []
-    for key, g in runs.groupby(KEYS, sort=False):
+    for key, g in runs.sort_values("seed").groupby(KEYS, sort=False):
         row = dict(zip(KEYS, key))
         row["seeds"] = len(g)
         row["n_test"] = int(g["n"].iloc[0])
         if "chance" in g:
             row["chance"] = float(g["chance"].iloc[0])
         for name in METRICS:
-            mean, half = mean_ci(list(g[name]))
-            row[name] = mean
-            row[f"{name}_ci95"] = half
+            iv = stats.accuracy_interval(matrices[key][name])
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = iv.estimate, iv.low, iv.high
+            row[f"{name}_per_seed"] = " / ".join(f"{100 * v:.1f}" for v in g[name])
         out.append(row)
     return sort_by_condition(pd.DataFrame(out), KEYS, condition_order)
 
 
-def to_markdown(table: pd.DataFrame) -> str:
-    def fmt(mean: float, half: float) -> str:
-        return f"{100 * mean:.1f}" + ("" if math.isnan(half) else f" ± {100 * half:.1f}")
+def compare(matrices: dict, condition_order: Sequence[str] | None = None,
+            references: Sequence[str] = REFERENCES) -> pd.DataFrame:
+    """Every condition against each reference condition of its unit, per metric:
+    the paired difference with its bootstrap interval, McNemar's exact test per
+    seed (seed i against seed i), and Holm-adjusted p-values. Holm's family is
+    every McNemar test of one (student, teacher, dataset, metric)."""
+    rows = []
+    for (student, teacher, dataset, condition), mats in matrices.items():
+        for ref in references:
+            other = matrices.get((student, teacher, dataset, ref))
+            if other is None or ref == condition:
+                continue
+            for metric in METRICS:
+                a, b = mats[metric], other[metric]
+                diff = stats.paired_difference(a, b)
+                tests = [stats.mcnemar_exact(a[s], b[s]) for s in range(min(len(a), len(b)))]
+                rows.append({"student": student, "teacher": teacher, "dataset": dataset,
+                             "metric": metric, "condition": condition, "reference": ref,
+                             "difference": diff.estimate, "low": diff.low, "high": diff.high,
+                             "only_condition": [t[0] for t in tests],
+                             "only_reference": [t[1] for t in tests],
+                             "p": [t[2] for t in tests]})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_holm"] = None
+    for _, g in table.groupby(UNIT + ["metric"], sort=False):
+        flat = [p for ps in g["p"] for p in ps]
+        adjusted = iter(stats.holm(flat))
+        for i, ps in zip(g.index, g["p"]):
+            table.at[i, "p_holm"] = [next(adjusted) for _ in ps]
+    table = sort_by_condition(table, UNIT + ["metric", "reference", "condition"], condition_order)
+    return table
 
-    head = ("| student | teacher | dataset | condition | seeds | generation acc. (%) "
-            "| choice acc. (%) | chance (%) |")
-    lines = [head, "|" + "---|" * 8]
-    for r in table.to_dict("records"):
-        chance = f"{100 * r['chance']:.1f}" if "chance" in r else ""
-        lines.append(f"| {r['student']} | {r['teacher']} | {r['dataset']} | {r['condition']} | "
-                     f"{r['seeds']} | {fmt(r['gen_accuracy'], r['gen_accuracy_ci95'])} | "
-                     f"{fmt(r['choice_accuracy'], r['choice_accuracy_ci95'])} | {chance} |")
-    note = ("\nMean over seeds ± half-width of the 95% Student-t interval; "
-            "accuracies recomputed from each run's predictions.parquet.\n")
-    return "\n".join(lines) + "\n" + note
+
+def _interval(mean: float, low: float, high: float) -> str:
+    return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def _p(values) -> str:
+    return ", ".join("<1e-4" if p < 1e-4 else f"{p:.3g}" for p in values)
+
+
+def accuracy_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The accuracy table as printed (percent, intervals in brackets)."""
+    out = pd.DataFrame({k: table[k] for k in KEYS + ["seeds"]})
+    for name, label in METRIC_NAMES.items():
+        out[f"{label} acc. (%) [95% CI]"] = [
+            _interval(r[name], r[f"{name}_low"], r[f"{name}_high"]) for r in table.to_dict("records")]
+        out[f"{label} per seed"] = table[f"{name}_per_seed"]
+    if "chance" in table:
+        out["chance (%)"] = (100 * table["chance"]).map(lambda v: f"{v:.1f}")
+    return out
+
+
+def comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table as printed (points, intervals, per-seed tests)."""
+    recs = table.to_dict("records")
+    return pd.DataFrame({
+        "student": table["student"], "teacher": table["teacher"], "dataset": table["dataset"],
+        "metric": table["metric"].map(METRIC_NAMES), "condition": table["condition"],
+        "vs": table["reference"],
+        "difference (points) [95% CI]": [_interval(r["difference"], r["low"], r["high"])
+                                         for r in recs],
+        "only this / only vs, per seed": [", ".join(f"{a}/{b}" for a, b in
+                                                    zip(r["only_condition"], r["only_reference"]))
+                                          for r in recs],
+        "McNemar p per seed": [_p(r["p"]) for r in recs],
+        "Holm p per seed": [_p(r["p_holm"]) for r in recs]})
+
+
+def markdown(rows: pd.DataFrame, note: str) -> str:
+    lines = ["| " + " | ".join(rows.columns) + " |", "|" + "---|" * len(rows.columns)]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows.itertuples(index=False)]
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def latex(rows: pd.DataFrame, note: str) -> str:
+    """A booktabs tabular, the note as a comment above it."""
+    return f"% {note}\n" + rows.to_latex(index=False, escape=True)
+
+
+ACCURACY_NOTE = ("Mean over seeds and test examples; 95% intervals from a bootstrap that "
+                 "resamples seeds and test examples (10,000 replicates, percentile); per-seed "
+                 "accuracies beside them. Recomputed from each run's predictions.parquet.")
+COMPARISON_NOTE = ("Difference in accuracy (condition minus reference, percentage points) on the "
+                   "same test examples, with a paired bootstrap 95% interval over seeds and "
+                   "examples. McNemar's exact test compares seed i of both conditions; p-values "
+                   "are Holm-adjusted over every test of one (student, teacher, dataset, metric).")
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    return markdown(accuracy_rows(table), ACCURACY_NOTE)
 
 
 def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     """Generation accuracy per condition, one panel per (student, teacher, dataset);
-    bars are seed means with 95% intervals, dots are single seeds."""
+    bars are means with 95% bootstrap intervals, dots are single seeds."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -101,7 +188,8 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
                                                       * len(groups), 3.6), squeeze=False)
     for ax, (key, g) in zip(axes[0], groups):
         x = range(len(g))
-        err = g["gen_accuracy_ci95"].fillna(0) * 100
+        err = [100 * (g["gen_accuracy"] - g["gen_accuracy_low"]),
+               100 * (g["gen_accuracy_high"] - g["gen_accuracy"])]
         ax.bar(x, g["gen_accuracy"] * 100, yerr=err, capsize=3, color="#4c72b0", alpha=0.8)
         for i, c in enumerate(g["condition"]):
             acc = seeds_of[(*key, c)]["gen_accuracy"] * 100
@@ -116,14 +204,23 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     save_figure(fig, out)
 
 
-def aggregate(prediction_paths: Sequence[str], out_csv: str, out_md: str, out_runs: str,
-              out_plot: str, condition_order: Sequence[str] | None = None) -> pd.DataFrame:
+def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Sequence[str] | None
+              = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write every accuracy output; ``out`` maps csv, md, tex, runs, comparisons_csv,
+    comparisons_md, comparisons_tex and plot to paths."""
     runs = per_run(prediction_paths)
-    table = summarise(runs, condition_order)
-    for path in (out_csv, out_md, out_runs):
+    matrices = correctness(runs)
+    table = summarise(runs, condition_order, matrices)
+    comparisons = compare(matrices, condition_order)
+    for path in out.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out_runs, index=False)
-    table.to_csv(out_csv, index=False)
-    Path(out_md).write_text(to_markdown(table))
-    plot(table, runs, out_plot)
-    return table
+    runs.to_csv(out["runs"], index=False)
+    table.to_csv(out["csv"], index=False)
+    Path(out["md"]).write_text(to_markdown(table))
+    Path(out["tex"]).write_text(latex(accuracy_rows(table), ACCURACY_NOTE))
+    comparisons.to_csv(out["comparisons_csv"], index=False)
+    rows = comparison_rows(comparisons) if not comparisons.empty else pd.DataFrame()
+    Path(out["comparisons_md"]).write_text(markdown(rows, COMPARISON_NOTE))
+    Path(out["comparisons_tex"]).write_text(latex(rows, COMPARISON_NOTE))
+    plot(table, runs, out["plot"])
+    return table, comparisons

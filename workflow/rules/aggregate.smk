@@ -4,7 +4,11 @@ rule aggregate:
     output:
         csv="results/tables/accuracy.csv",
         md="results/tables/accuracy.md",
+        tex="results/tables/accuracy.tex",
         runs="results/tables/runs.csv",
+        comparisons_csv="results/tables/comparisons.csv",
+        comparisons_md="results/tables/comparisons.md",
+        comparisons_tex="results/tables/comparisons.tex",
         plot=report(
             "results/plots/accuracy.png",
             caption="../report/accuracy.rst",
