@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .verdicts import claim_pairs
 from .plotting import save_figure, sort_by_condition
 from .tables import read_table
 from .targets import run_identity
@@ -81,27 +82,34 @@ def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None,
 
 
 def compare(matrices: dict, condition_order: Sequence[str] | None = None,
-            references: Sequence[str] = REFERENCES) -> pd.DataFrame:
-    """Every condition against each reference condition of its unit, per metric:
-    the paired difference with its bootstrap interval, McNemar's exact test per
-    seed (seed i against seed i), and Holm-adjusted p-values. Holm's family is
-    every McNemar test of one (student, teacher, dataset, metric)."""
-    rows = []
-    for (student, teacher, dataset, condition), mats in matrices.items():
+            references: Sequence[str] = REFERENCES,
+            pairs: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
+    """Every condition against each reference condition of its unit, and each
+    (condition, reference) of ``pairs``, per metric: the paired difference with
+    its bootstrap interval, McNemar's exact test per seed (seed i against seed
+    i), and Holm-adjusted p-values. Holm's family is every McNemar test of one
+    (student, teacher, dataset, metric)."""
+    wanted = []
+    for (student, teacher, dataset, condition) in matrices:
         for ref in references:
-            other = matrices.get((student, teacher, dataset, ref))
-            if other is None or ref == condition:
-                continue
-            for metric in METRICS:
-                a, b = mats[metric], other[metric]
-                diff = stats.paired_difference(a, b)
-                tests = [stats.mcnemar_exact(a[s], b[s]) for s in range(min(len(a), len(b)))]
-                rows.append({"student": student, "teacher": teacher, "dataset": dataset,
-                             "metric": metric, "condition": condition, "reference": ref,
-                             "difference": diff.estimate, "low": diff.low, "high": diff.high,
-                             "only_condition": [t[0] for t in tests],
-                             "only_reference": [t[1] for t in tests],
-                             "p": [t[2] for t in tests]})
+            wanted.append(((student, teacher, dataset), condition, ref))
+    units = list(dict.fromkeys(key[:3] for key in matrices))
+    wanted += [(unit, a, b) for unit in units for a, b in pairs]
+    rows = []
+    for unit, condition, ref in dict.fromkeys(wanted):
+        mats, other = matrices.get((*unit, condition)), matrices.get((*unit, ref))
+        if mats is None or other is None or ref == condition:
+            continue
+        for metric in METRICS:
+            a, b = mats[metric], other[metric]
+            diff = stats.paired_difference(a, b)
+            tests = [stats.mcnemar_exact(a[s], b[s]) for s in range(min(len(a), len(b)))]
+            rows.append({"student": unit[0], "teacher": unit[1], "dataset": unit[2],
+                         "metric": metric, "condition": condition, "reference": ref,
+                         "difference": diff.estimate, "low": diff.low, "high": diff.high,
+                         "only_condition": [t[0] for t in tests],
+                         "only_reference": [t[1] for t in tests],
+                         "p": [t[2] for t in tests]})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -211,7 +219,7 @@ def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Seque
     runs = per_run(prediction_paths)
     matrices = correctness(runs)
     table = summarise(runs, condition_order, matrices)
-    comparisons = compare(matrices, condition_order)
+    comparisons = compare(matrices, condition_order, pairs=claim_pairs())
     for path in out.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out["runs"], index=False)

@@ -200,3 +200,22 @@ def make_lens_plot(lens_paths: list[str], out: str, title: str,
     from .lens.summary import curves, plot
 
     plot(curves(lens_paths), out, title, condition_order)
+
+
+def make_summary(comparisons: str, emergence: str | None, metric: str, margin: float,
+                 datasets: Mapping, out_md: str, out_csv: str) -> None:
+    """results/summary.md: a verdict per claim and unit (see ``verdicts``)."""
+    import pandas as pd
+    from .data.synthetic import CLAIM_NOTES
+    from .verdicts import summary_markdown, verdicts
+
+    table = verdicts(pd.read_csv(comparisons), pd.read_csv(emergence) if emergence else None,
+                     metric, margin)
+    notes = list(CLAIM_NOTES) if any((d or {}).get("source") == "synthetic"
+                                     for d in datasets.values()) else []
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    Path(out_md).write_text(summary_markdown(table, metric, margin, notes))
+    for r in table.to_dict("records"):
+        log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
+                 r["verdict"])

@@ -13,7 +13,8 @@ RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
 FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
          "results/tables/accuracy.tex", "results/tables/runs.csv",
          "results/tables/comparisons.csv", "results/tables/comparisons.md",
-         "results/tables/comparisons.tex", "results/plots/accuracy.png"]
+         "results/tables/comparisons.tex", "results/plots/accuracy.png",
+         "results/summary.md", "results/tables/verdicts.csv"]
 SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
 ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
 ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md"]

@@ -24,3 +24,24 @@ rule aggregate:
         "../../envs/report.yaml"
     script:
         "../scripts/aggregate_results.py"
+
+
+rule summary:
+    input:
+        comparisons="results/tables/comparisons.csv",
+        emergence=targets.LENS_TABLES[1] if lens_enabled(config) else [],
+    output:
+        md=report("results/summary.md", caption="../report/summary.rst", category="Verdicts"),
+        csv="results/tables/verdicts.csv",
+    params:
+        metric=(config.get("verdicts") or {}).get("metric", "gen_accuracy"),
+        margin=(config.get("verdicts") or {}).get("margin", 0.05),
+        datasets=config["datasets"],
+    log:
+        "results/logs/summary.log",
+    benchmark:
+        "results/benchmarks/summary.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/make_summary.py"

@@ -9,6 +9,7 @@ from cotdistill.config import (
     attribution_spec,
     check_config,
     lens_emergence,
+    lens_enabled,
     lens_run_spec,
     model_source,
     student_base_spec,
