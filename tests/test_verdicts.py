@@ -56,6 +56,9 @@ def test_claims_read_their_comparisons_in_either_direction():
 def test_claims_need_their_comparisons_computed():
     assert ("cot_after", "cot_before") in claim_pairs()
     assert ("keytokens_after", "randomtokens_after") in claim_pairs()
-    # a config without the key-token conditions simply has no such claim
+    # a config without the key-token conditions: that claim is not judged, and says why
     rows = pd.DataFrame([comparison("cot_after", "cot_before", 0.1, 0.05, 0.15)])
-    assert verdicts(rows, None, "gen_accuracy")["claim"].tolist() == ["after_beats_before"]
+    table = verdicts(rows, None, "gen_accuracy").set_index("claim")
+    assert table.loc["after_beats_before", "verdict"] == SUPPORTED
+    assert table.loc["key_tokens_suffice", "verdict"] == "not judged"
+    assert "keytokens_after" in table.loc["key_tokens_suffice", "evidence"]

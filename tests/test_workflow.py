@@ -66,8 +66,8 @@ def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     logs = list((finished_run / "results/logs").rglob("*.log"))
     benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
     # data x2, teacher, 5 conditions, student_base, 10 train, 10 evaluate, aggregate,
-    # attribution, attribution_figure, attribution_table, 10 lens, lens_tables, lens_plot
-    assert len(logs) == len(benchmarks) == 45
+    # attribution, attribution_figure, attribution_table, 10 lens, lens_tables, lens_plot, summary
+    assert len(logs) == len(benchmarks) == 46
     train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
     assert "trained 15 steps" in train_log.read_text()
 
@@ -93,7 +93,7 @@ def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
         assert dry.returncode == 0, dry.stderr[-2000:]
         counts = job_counts(dry.stdout)
         assert counts == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1, "lens": 2,
-                          "lens_tables": 1, "lens_plot": 1, "all": 1, "total": 11}
+                          "lens_tables": 1, "lens_plot": 1, "summary": 1, "all": 1, "total": 12}
         touched = set(re.findall(r"condition=([\w.-]+)", dry.stdout))
         assert touched == {"shuffled_after"}
     finally:
@@ -126,11 +126,27 @@ def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(f
         assert job_counts(dry.stdout) == {
             "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
             "attribution_figure": 1, "attribution_table": 1, "lens": 2, "lens_tables": 1,
-            "lens_plot": 1, "all": 1, "total": 14}
+            "lens_plot": 1, "summary": 1, "all": 1, "total": 15}
         # randomtokens_after has the same budget but reads no scores: untouched
         assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
     finally:
         (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+
+
+def test_comparisons_and_verdicts_come_from_the_runs(finished_run):
+    comparisons = pd.read_csv(finished_run / "results/tables/comparisons.csv")
+    pairs = set(zip(comparisons["condition"], comparisons["reference"]))
+    assert ("cot_before", "label_only") in pairs and ("keytokens_after", "randomtokens_after") in pairs
+    assert (comparisons["low"] <= comparisons["difference"]).all()
+    assert (comparisons["difference"] <= comparisons["high"]).all()
+    tex = (finished_run / "results/tables/accuracy.tex").read_text()
+    assert "\\toprule" in tex and "label\\_only" in tex
+    summary = (finished_run / "results/summary.md").read_text()
+    assert "## Rules" in summary and "## tiny / rulebased / synthetic" in summary
+    verdicts = pd.read_csv(finished_run / "results/tables/verdicts.csv").set_index("claim")
+    # SMALL has no cot_after, which every claim compares with: none is judged, each says why
+    assert (verdicts["verdict"] == "not judged").all()
+    assert verdicts["evidence"].str.contains("cot_after").all()
 
 
 def test_every_run_is_read_at_every_layer(finished_run):
@@ -158,7 +174,7 @@ def test_changing_the_emergence_threshold_reruns_only_the_lens_tables(finished_r
     try:
         dry = snakemake(finished_run, "-n")
         assert dry.returncode == 0, dry.stderr[-2000:]
-        assert job_counts(dry.stdout) == {"lens_tables": 1, "all": 1, "total": 2}
+        assert job_counts(dry.stdout) == {"lens_tables": 1, "summary": 1, "all": 1, "total": 3}
     finally:
         (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
 

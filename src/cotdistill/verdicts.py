@@ -27,6 +27,8 @@ from typing import Sequence
 import pandas as pd
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
+NOT_JUDGED = "not judged"   # the config lacks a condition the claim compares
+COLUMNS = ["student", "teacher", "dataset", "claim", "text", "verdict", "evidence"]
 DEFAULT_MARGIN = 0.05
 METRIC_WORDS = {"gen_accuracy": "generation accuracy (the label the student writes)",
                 "choice_accuracy": "choice accuracy (the letter the student scores highest)"}
@@ -122,7 +124,7 @@ def _comparison(comparisons: pd.DataFrame, unit: tuple, metric: str, part: Part)
 def verdicts(comparisons: pd.DataFrame, emergence: pd.DataFrame | None, metric: str,
              margin: float = DEFAULT_MARGIN) -> pd.DataFrame:
     """One row per (unit, claim): the verdict, and per part its numbers and verdict.
-    Claims whose conditions the config lacks are left out."""
+    A claim whose conditions the config lacks is 'not judged' and names them."""
     rows = []
     units = comparisons[["student", "teacher", "dataset"]].drop_duplicates().itertuples(index=False)
     for unit in units:
@@ -130,6 +132,11 @@ def verdicts(comparisons: pd.DataFrame, emergence: pd.DataFrame | None, metric: 
         for claim in CLAIMS:
             found = [(_comparison(comparisons, unit, metric, p), p) for p in claim.parts]
             if any(f is None for f, _ in found):
+                present = set(comparisons["condition"]) | set(comparisons["reference"])
+                missing = sorted({c for p in claim.parts for c in (p.condition, p.reference)}
+                                 - present)
+                rows.append({**_row(unit, claim, [], ""), "verdict": NOT_JUDGED,
+                             "evidence": f"needs conditions: {', '.join(missing)}"})
                 continue
             parts = [(p, decide(p.kind, low, high, margin), diff, low, high)
                      for (low, high, diff), p in found]
@@ -138,7 +145,7 @@ def verdicts(comparisons: pd.DataFrame, emergence: pd.DataFrame | None, metric: 
                                        f"{100 * hi:+.1f}] → {v}" for p, v, d, lo, hi in parts)))
         if emergence is not None and len(emergence):
             rows += _lens_rows(unit, emergence)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _row(unit, claim: Claim, parts, evidence: str) -> dict:
@@ -155,7 +162,8 @@ def _lens_rows(unit, emergence: pd.DataFrame) -> list[dict]:
     for cond in (part.condition, part.reference):
         row = e[e["condition"] == cond]
         if not len(row):
-            return []
+            return [{**_row(unit, LENS_CLAIM, [], ""), "verdict": NOT_JUDGED,
+                     "evidence": f"needs conditions: {cond}"}]
         layers[cond] = [None if x.strip() == "-" else int(x)
                         for x in str(row.iloc[0]["layer_per_seed"]).split(",")]
     verdict = decide_emergence(layers[part.condition], layers[part.reference])
