@@ -4,34 +4,78 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
 
+class _Last(logging.Handler):
+    """Remembers the last INFO-or-higher message of a job (its one-line result)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage()
+
+
+def job_name(path: str) -> str:
+    """'train tiny/rulebased/synthetic/cot_after/seed0' from the job's log path."""
+    parts = Path(path).with_suffix("").parts
+    if "logs" in parts:
+        parts = parts[parts.index("logs") + 1:]
+    return f"{parts[0]} {'/'.join(parts[1:])}".strip()
+
+
 @contextlib.contextmanager
 def job_log(path: str | None) -> Iterator[logging.Logger]:
-    """Log to ``path`` and stderr for the duration of a job; a failure's traceback
-    is written to the log before the exception propagates."""
+    """Send everything a job prints (logging, progress bars, warnings, C-level
+    stderr) to its log at ``path``; the terminal gets one line when the job ends:
+    its name, its last log message and its time, or why it failed. A failure's
+    traceback is written to the log before the exception propagates."""
     root = logging.getLogger()
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(path, mode="w"))
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for h in handlers:
-        h.setFormatter(fmt)
+    if not path:  # no log file: plain logging to the terminal
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        try:
+            yield root
+        finally:
+            root.removeHandler(handler)
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(path, "w", buffering=1)
+    terminal = os.fdopen(os.dup(2), "w", buffering=1)  # the terminal, kept for the last line
+    sys.stderr.flush()
+    os.dup2(log_file.fileno(), 2)        # C libraries and subprocesses write here too
+    saved_stderr, sys.stderr = sys.stderr, log_file  # tqdm and warnings write to sys.stderr
+    handler = logging.StreamHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    last = _Last()
+    for h in (handler, last):
         root.addHandler(h)
     root.setLevel(logging.INFO)
+    start = time.perf_counter()
     try:
         yield root
-    except Exception:
+        line = f"done   {job_name(path)} ({time.perf_counter() - start:.0f} s): {last.message}"
+    except BaseException as e:
         root.exception("job failed")
+        line = f"FAILED {job_name(path)}: {type(e).__name__}: {e} (log: {path})"
         raise
     finally:
-        for h in handlers:
+        for h in (handler, last):
             root.removeHandler(h)
-            h.close()
+        sys.stderr.flush()
+        sys.stderr = saved_stderr
+        os.dup2(terminal.fileno(), 2)
+        print(line[:300], file=terminal)
+        terminal.close()
+        log_file.close()
 
 
 def optional_path(value) -> str | None:

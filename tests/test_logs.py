@@ -1,0 +1,51 @@
+"""A job's output goes to its log; the terminal gets one line per job."""
+
+import subprocess
+import sys
+import textwrap
+
+from cotdistill.logs import job_name
+
+
+def run_job(tmp_path, body: str) -> subprocess.CompletedProcess:
+    """A job in a fresh process, so that its real file descriptor 2 is checked."""
+    code = textwrap.dedent(f"""
+        import logging, sys
+        from tqdm import tqdm
+        from cotdistill.logs import job_log
+        with job_log({str(tmp_path / "results/logs/train/s/t/d/cot_after/seed0.log")!r}):
+        """) + textwrap.indent(textwrap.dedent(body), "    ")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_progress_bars_and_messages_go_to_the_log_and_one_line_to_the_terminal(tmp_path):
+    run = run_job(tmp_path, """
+        for _ in tqdm(range(50), desc="train", mininterval=0):
+            pass
+        logging.getLogger("cotdistill").info("trained 50 steps")
+        import os; os.write(2, b"from C\\n")
+    """)
+    assert run.returncode == 0, run.stderr
+    log = (tmp_path / "results/logs/train/s/t/d/cot_after/seed0.log").read_text()
+    assert "50/50" in log and "trained 50 steps" in log and "from C" in log
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "it/s" not in run.stderr
+    assert lines[0].startswith("done   train s/t/d/cot_after/seed0 (")
+    assert lines[0].endswith("): trained 50 steps")
+
+
+def test_a_failure_names_the_job_the_error_and_the_log(tmp_path):
+    run = run_job(tmp_path, """
+        raise ValueError("row 3 of x.parquet has no label; fix: add one")
+    """)
+    assert run.returncode != 0
+    first = run.stderr.splitlines()[0]
+    assert first.startswith("FAILED train s/t/d/cot_after/seed0: ValueError: row 3 of x.parquet")
+    assert "seed0.log" in first
+    log = (tmp_path / "results/logs/train/s/t/d/cot_after/seed0.log").read_text()
+    assert "job failed" in log and "Traceback" in log
+
+
+def test_job_name_reads_the_log_path():
+    assert job_name("results/logs/aggregate.log") == "aggregate"
+    assert job_name("w/results/logs/lens/a/b/c/seed1.log") == "lens a/b/c/seed1"
