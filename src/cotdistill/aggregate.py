@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,7 @@ from .plotting import save_figure, sort_by_condition
 from .tables import read_table
 from .targets import run_identity
 
+log = logging.getLogger(__name__)
 KEYS = ["student", "teacher", "dataset", "condition"]
 UNIT = KEYS[:3]
 METRICS = {"gen_accuracy": "gen_correct", "choice_accuracy": "choice_correct"}
@@ -231,4 +234,6 @@ def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Seque
     Path(out["comparisons_md"]).write_text(markdown(rows, COMPARISON_NOTE))
     Path(out["comparisons_tex"]).write_text(latex(rows, COMPARISON_NOTE))
     plot(table, runs, out["plot"])
+    log.info("%d runs of %d conditions; %d paired comparisons", len(runs), len(table),
+             len(comparisons))
     return table, comparisons

@@ -219,3 +219,5 @@ def make_summary(comparisons: str, emergence: str | None, metric: str, margin: f
     for r in table.to_dict("records"):
         log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
                  r["verdict"])
+    counts = table["verdict"].value_counts()
+    log.info("verdicts: %s", ", ".join(f"{n} {v}" for v, n in counts.items()) or "none")
