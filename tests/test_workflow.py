@@ -30,8 +30,11 @@ SMALL = {
 
 
 def snakemake(workdir, *args):
+    # dry runs list every job's wildcards (the workflow profile hides rule blocks)
+    shown = ["--quiet", "reason"] if "-n" in args else []
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args,
+           *shown]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -47,6 +50,7 @@ def finished_run(tmp_path_factory):
     (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
     run = snakemake(workdir, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
+    (workdir / "console.txt").write_text(run.stdout + run.stderr)
     return workdir
 
 
@@ -60,6 +64,13 @@ def test_run_writes_table_with_every_condition_and_seed(finished_run):
     assert (finished_run / "results/plots/accuracy.png").stat().st_size > 5000
     md = (finished_run / "results/tables/accuracy.md").read_text()
     assert all(f"| {c} | 2 |" in md for c in SMALL["conditions"])
+
+
+def test_the_console_shows_one_line_per_job_and_no_progress_bars(finished_run):
+    console = (finished_run / "console.txt").read_text()
+    assert "it/s" not in console and "Loading weights" not in console
+    done = [line for line in console.splitlines() if line.startswith("done   ")]
+    assert len(done) == 46 and any(line.startswith("done   train tiny/") for line in done)
 
 
 def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
@@ -247,7 +258,8 @@ def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expec
     # planned in the repository root, as a user would, so ../shared/data resolves
     cmd = no_network_prefix() + [
         sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(REPO), "--configfile", str(REPO / "config" / config)]
+        "--directory", str(REPO), "--configfile", str(REPO / "config" / config),
+        "--quiet", "reason"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     counts = job_counts(run.stdout)
