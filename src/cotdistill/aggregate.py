@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import stats
 from .verdicts import claim_pairs
-from .plotting import save_figure, sort_by_condition
+from .plotting import save_figure, sort_by_condition, write_html
 from .tables import read_table
 from .targets import run_identity
 
@@ -217,8 +217,8 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
 
 def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Sequence[str] | None
               = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write every accuracy output; ``out`` maps csv, md, tex, runs, comparisons_csv,
-    comparisons_md, comparisons_tex and plot to paths."""
+    """Write every accuracy output; ``out`` maps csv, md, tex, html, runs,
+    comparisons_csv, comparisons_md, comparisons_tex, comparisons_html and plot to paths."""
     runs = per_run(prediction_paths)
     matrices = correctness(runs)
     table = summarise(runs, condition_order, matrices)
@@ -229,10 +229,12 @@ def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Seque
     table.to_csv(out["csv"], index=False)
     Path(out["md"]).write_text(to_markdown(table))
     Path(out["tex"]).write_text(latex(accuracy_rows(table), ACCURACY_NOTE))
+    write_html([("", accuracy_rows(table))], ACCURACY_NOTE, out["html"], "Accuracy")
     comparisons.to_csv(out["comparisons_csv"], index=False)
     rows = comparison_rows(comparisons) if not comparisons.empty else pd.DataFrame()
     Path(out["comparisons_md"]).write_text(markdown(rows, COMPARISON_NOTE))
     Path(out["comparisons_tex"]).write_text(latex(rows, COMPARISON_NOTE))
+    write_html([("", rows)], COMPARISON_NOTE, out["comparisons_html"], "Paired comparisons")
     plot(table, runs, out["plot"])
     log.info("%d runs of %d conditions; %d paired comparisons", len(runs), len(table),
              len(comparisons))

@@ -113,13 +113,18 @@ def make_attribution_figure(scores: str, rationales: str, out: str, title: str) 
 
 
 def make_attribution_table(units: list, scores: list[str], rationales: list[str], out_csv: str,
-                           out_md: str) -> None:
+                           out_md: str, out_html: str | None = None) -> None:
     from .attribution.quality import attribution_table, to_markdown
 
     table = attribution_table([tuple(u) for u in units], scores, rationales)
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     Path(out_md).write_text(to_markdown(table))
+    if out_html:
+        from .plotting import write_html
+
+        write_html([("", table)], "Precision of the attributor's top-k rationale words against "
+                   "the known key words, beside random words.", out_html, "Attribution quality")
     log.info("attribution table: %d rows", len(table))
 
 
@@ -188,10 +193,15 @@ def lens_run(model_dir: str, condition_train: str, condition_test: str, predicti
 
 
 def make_lens_tables(lens_paths: list[str], fraction: float, out_curves: str, out_csv: str,
-                     out_md: str, condition_order: list[str] | None = None) -> None:
-    from .lens.summary import summarise
+                     out_md: str, condition_order: list[str] | None = None,
+                     out_html: str | None = None) -> None:
+    from .lens.summary import EMERGENCE_NOTE, summarise
+    from .plotting import write_html
 
     found = summarise(lens_paths, fraction, out_curves, out_csv, out_md, condition_order)
+    if out_html:
+        write_html([("", found)], EMERGENCE_NOTE.format(fraction=fraction), out_html,
+                   "Where the answer emerges")
     log.info("lens tables: %d runs, %d (condition, lens) rows", len(lens_paths), len(found))
 
 
@@ -203,7 +213,7 @@ def make_lens_plot(lens_paths: list[str], out: str, title: str,
 
 
 def make_summary(comparisons: str, emergence: str | None, metric: str, margin: float,
-                 datasets: Mapping, out_md: str, out_csv: str) -> None:
+                 datasets: Mapping, out_md: str, out_csv: str, out_html: str | None = None) -> None:
     """results/summary.md: a verdict per claim and unit (see ``verdicts``)."""
     import pandas as pd
     from .data.synthetic import CLAIM_NOTES
@@ -216,6 +226,12 @@ def make_summary(comparisons: str, emergence: str | None, metric: str, margin: f
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     Path(out_md).write_text(summary_markdown(table, metric, margin, notes))
+    if out_html:
+        from .plotting import write_html
+        from .verdicts import RULES
+
+        write_html([("", table.drop(columns=["claim"]))], "\n".join(notes), out_html,
+                   "Verdicts", preamble=RULES)
     for r in table.to_dict("records"):
         log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
                  r["verdict"])

@@ -14,13 +14,15 @@ FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
          "results/tables/accuracy.tex", "results/tables/runs.csv",
          "results/tables/comparisons.csv", "results/tables/comparisons.md",
          "results/tables/comparisons.tex", "results/plots/accuracy.png",
-         "results/summary.md", "results/tables/verdicts.csv"]
+         "results/summary.md", "results/tables/verdicts.csv", "results/tables/accuracy.html",
+         "results/tables/comparisons.html", "results/summary.html"]
 SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
 ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
-ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md"]
+ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md",
+                      "results/tables/attribution.html"]
 RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
 LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
-               "results/tables/lens_emergence.md"]
+               "results/tables/lens_emergence.md", "results/tables/lens_emergence.html"]
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
 # RUN as a pattern: "{name}" matches one path part, "seed{seed}" a number
 _RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)", re.escape(RUN))

@@ -5,10 +5,20 @@ rule aggregate:
         csv="results/tables/accuracy.csv",
         md="results/tables/accuracy.md",
         tex="results/tables/accuracy.tex",
+        html=report(
+            "results/tables/accuracy.html",
+            caption="../report/accuracy_table.rst",
+            category="Accuracy",
+        ),
         runs="results/tables/runs.csv",
         comparisons_csv="results/tables/comparisons.csv",
         comparisons_md="results/tables/comparisons.md",
         comparisons_tex="results/tables/comparisons.tex",
+        comparisons_html=report(
+            "results/tables/comparisons.html",
+            caption="../report/comparisons.rst",
+            category="Accuracy",
+        ),
         plot=report(
             "results/plots/accuracy.png",
             caption="../report/accuracy.rst",
@@ -31,8 +41,9 @@ rule summary:
         comparisons="results/tables/comparisons.csv",
         emergence=targets.LENS_TABLES[1] if lens_enabled(config) else [],
     output:
-        md=report("results/summary.md", caption="../report/summary.rst", category="Verdicts"),
+        md="results/summary.md",
         csv="results/tables/verdicts.csv",
+        html=report("results/summary.html", caption="../report/summary.rst", category="Verdicts"),
     params:
         metric=(config.get("verdicts") or {}).get("metric", "gen_accuracy"),
         margin=(config.get("verdicts") or {}).get("margin", 0.05),

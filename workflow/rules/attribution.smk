@@ -49,12 +49,13 @@ rule attribution_table:
         scores=targets.attribution_paths(config, targets.SCORES),
         rationales=targets.attribution_paths(config, targets.RATIONALES),
     output:
-        csv=report(
-            "results/tables/attribution.csv",
+        csv="results/tables/attribution.csv",
+        md="results/tables/attribution.md",
+        html=report(
+            "results/tables/attribution.html",
             caption="../report/attribution_table.rst",
             category="Attribution",
         ),
-        md="results/tables/attribution.md",
     params:
         units=targets.attribution_units(config),
     log:

@@ -28,6 +28,11 @@ rule lens_tables:
         curves=targets.LENS_TABLES[0],
         csv=targets.LENS_TABLES[1],
         md=targets.LENS_TABLES[2],
+        html=report(
+            targets.LENS_TABLES[3],
+            caption="../report/lens_emergence.rst",
+            category="Lens",
+        ),
     params:
         fraction=lens_emergence(config),
         condition_order=list(config["conditions"]),

@@ -8,4 +8,5 @@ from cotdistill.stages import make_attribution_table  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_attribution_table(snakemake.params.units, snakemake.input.scores,
-                           snakemake.input.rationales, snakemake.output.csv, snakemake.output.md)
+                           snakemake.input.rationales, snakemake.output.csv, snakemake.output.md,
+                           snakemake.output.html)

@@ -8,4 +8,5 @@ from cotdistill.stages import make_lens_tables  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_lens_tables(list(snakemake.input), snakemake.params.fraction, snakemake.output.curves,
-                     snakemake.output.csv, snakemake.output.md, snakemake.params.condition_order)
+                     snakemake.output.csv, snakemake.output.md, snakemake.params.condition_order,
+                     snakemake.output.html)

@@ -22,6 +22,10 @@ from ..tables import read_table
 from ..targets import run_identity
 
 UNIT = ["student", "teacher", "dataset"]
+EMERGENCE_NOTE = ("Emergence layer: the first layer (0 = embeddings, L = last block) at which the "
+                  "lens's top-choice accuracy covers {fraction:.0%} of the last layer's gain over "
+                  "chance. '-' / never: the last layer is not above chance by more than two "
+                  "binomial standard errors. Recomputed from each run's lens.parquet.")
 RUN = UNIT + ["condition", "seed"]
 
 
@@ -92,11 +96,7 @@ def to_markdown(table: pd.DataFrame, fraction: float) -> str:
         lines.append(f"| {r['student']} | {r['teacher']} | {r['dataset']} | {r['lens']} | "
                      f"{r['condition']} | {r['n_layers']} | {mean} | {r['layer_per_seed']} | "
                      f"{100 * r['final_accuracy']:.1f} |")
-    note = (f"\nEmergence layer: the first layer (0 = embeddings, L = last block) at which the "
-            f"lens's top-choice accuracy covers {fraction:.0%} of the last layer's gain over "
-            "chance. '-' / never: the last layer is not above chance by more than two binomial "
-            "standard errors. Recomputed from each run's lens.parquet.\n")
-    return "\n".join(lines) + "\n" + note
+    return "\n".join(lines) + "\n\n" + EMERGENCE_NOTE.format(fraction=fraction) + "\n"
 
 
 PANELS = [("gold_prob", "mean P(gold letter)"), ("top_accuracy", "top choice = gold"),
