@@ -177,3 +177,14 @@ def test_lens_stage_can_be_turned_off_and_its_threshold_reruns_no_lens_job():
     check_config(off, SCHEMA)
     assert not any("lens" in t for t in final(off))
     assert "emergence" not in lens_run_spec(DEFAULT) and lens_emergence(DEFAULT) == 0.9
+
+
+def test_verdict_settings_default_and_override():
+    from cotdistill.config import verdicts_spec
+
+    assert verdicts_spec(DEFAULT) == {"metric": "gen_accuracy", "margin": 0.05}
+    custom = {**DEFAULT, "verdicts": {"metric": "choice_accuracy", "margin": 0.1}}
+    check_config(custom, SCHEMA)
+    assert verdicts_spec(custom) == {"metric": "choice_accuracy", "margin": 0.1}
+    (p,) = problems(lambda c: c.update(verdicts={"metric": "accuracy"}))
+    assert p.startswith("'verdicts.metric':")

@@ -21,7 +21,7 @@ from cotdistill.tables import read_provenance, read_table, write_table
 from cotdistill.teachers import run_teacher
 from cotdistill.train import TrainConfig, train
 
-from test_real_models import csqa
+from test_real_models import csqa, palm_rationales
 
 # float32 readout at the last layer vs the model's logits: rounding only
 ATOL = 1e-4
@@ -140,11 +140,7 @@ def test_tuned_lens_is_closer_to_the_output_than_the_logit_lens_on_smollm2(
         smollm2_hf, shared_data, tmp_path):
     """Real SmolLM2-135M, real CommonsenseQA rows and PaLM rationales, a small budget."""
     train_data, test_data = csqa(shared_data, "train", 16), csqa(shared_data, "test", 8)
-    rationales = run_teacher(
-        {"backend": "precomputed", "min_coverage": 1.0,
-         "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}},
-        train_data, "train")
-    rows = C.build_train("cot_after", {}, train_data, rationales)
+    rows = C.build_train("cot_after", {}, train_data, palm_rationales(shared_data, train_data))
     test = C.build_test(test_data)
     test["rationale_first"] = False
     paths = {name: tmp_path / f"{name}.parquet" for name in ("rows", "test", "pred", "lens")}

@@ -34,6 +34,14 @@ def csqa(shared_data, split: str, n: int) -> pd.DataFrame:
     return load_dataset_split(spec, split)
 
 
+def palm_rationales(shared_data, train_data: pd.DataFrame) -> pd.DataFrame:
+    """The published PaLM-540B rationales of those CommonsenseQA training questions."""
+    return run_teacher(
+        {"backend": "precomputed", "min_coverage": 1.0,
+         "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}},
+        train_data, "train")
+
+
 def test_gguf_conversion_gives_a_plain_float_checkpoint(smollm2_hf):
     info = json.loads((smollm2_hf / "conversion.json").read_text())
     assert info["architecture"] == "LlamaForCausalLM" and info["parameters"] == 134_515_008
@@ -103,10 +111,7 @@ def test_hf_teacher_regenerates_when_the_prompt_changes(smollm2_hf, shared_data,
 
 def test_smollm2_student_fine_tunes_on_real_rows_under_cot_after(smollm2_hf, shared_data, tmp_path):
     train_data, test_data = csqa(shared_data, "train", 8), csqa(shared_data, "test", 4)
-    rationales = run_teacher(
-        {"backend": "precomputed", "min_coverage": 1.0,
-         "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}},
-        train_data, "train")
+    rationales = palm_rationales(shared_data, train_data)
     rows = C.build_train("cot_after", {}, train_data, rationales)
     assert rows["target"].str.contains("Reason:").all()
     rows_path, test_path = tmp_path / "rows.parquet", tmp_path / "test.parquet"

@@ -41,6 +41,19 @@ def snakemake(workdir, *args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
+def dry_run_with(workdir, edit):
+    """A dry run after ``edit(config)`` changes the run's config; SMALL is put back."""
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    edit(cfg)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    try:
+        dry = snakemake(workdir, "-n")
+    finally:
+        (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    return dry
+
+
 def job_counts(output: str) -> dict:
     """Parse the 'Job stats' table of a dry run."""
     stats = output.split("Job stats:")[1]
@@ -99,19 +112,11 @@ def test_nothing_to_do_right_after_a_run(finished_run):
 
 
 def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
-    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
-    cfg["conditions"]["shuffled_after"]["seed"] = 1
-    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    try:
-        dry = snakemake(finished_run, "-n")
-        assert dry.returncode == 0, dry.stderr[-2000:]
-        counts = job_counts(dry.stdout)
-        assert counts == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1, "lens": 2,
-                          "lens_tables": 1, "lens_plot": 1, "summary": 1, "all": 1, "total": 12}
-        touched = set(re.findall(r"condition=([\w.-]+)", dry.stdout))
-        assert touched == {"shuffled_after"}
-    finally:
-        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    dry = dry_run_with(finished_run, lambda c: c["conditions"]["shuffled_after"].update(seed=1))
+    assert job_counts(dry.stdout) == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
+                                      "lens": 2, "lens_tables": 1, "lens_plot": 1, "summary": 1,
+                                      "all": 1, "total": 12}
+    assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"shuffled_after"}
 
 
 def test_attribution_scores_feed_the_key_token_condition(finished_run):
@@ -131,20 +136,13 @@ def test_attribution_scores_feed_the_key_token_condition(finished_run):
 
 
 def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(finished_run):
-    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
-    cfg["attribution"]["ig"]["n_steps"] = 16
-    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    try:
-        dry = snakemake(finished_run, "-n")
-        assert dry.returncode == 0, dry.stderr[-2000:]
-        assert job_counts(dry.stdout) == {
-            "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
-            "attribution_figure": 1, "attribution_table": 1, "lens": 2, "lens_tables": 1,
-            "lens_plot": 1, "summary": 1, "all": 1, "total": 15}
-        # randomtokens_after has the same budget but reads no scores: untouched
-        assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
-    finally:
-        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    dry = dry_run_with(finished_run, lambda c: c["attribution"]["ig"].update(n_steps=16))
+    assert job_counts(dry.stdout) == {
+        "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
+        "attribution_figure": 1, "attribution_table": 1, "lens": 2, "lens_tables": 1,
+        "lens_plot": 1, "summary": 1, "all": 1, "total": 15}
+    # randomtokens_after has the same budget but reads no scores: untouched
+    assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
 
 
 def test_comparisons_and_verdicts_come_from_the_runs(finished_run):
@@ -182,15 +180,8 @@ def test_every_run_is_read_at_every_layer(finished_run):
 
 
 def test_changing_the_emergence_threshold_reruns_only_the_lens_tables(finished_run):
-    cfg = yaml.safe_load((finished_run / "config.yaml").read_text())
-    cfg["lens"]["emergence"] = 0.5
-    (finished_run / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    try:
-        dry = snakemake(finished_run, "-n")
-        assert dry.returncode == 0, dry.stderr[-2000:]
-        assert job_counts(dry.stdout) == {"lens_tables": 1, "summary": 1, "all": 1, "total": 3}
-    finally:
-        (finished_run / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    dry = dry_run_with(finished_run, lambda c: c["lens"].update(emergence=0.5))
+    assert job_counts(dry.stdout) == {"lens_tables": 1, "summary": 1, "all": 1, "total": 3}
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

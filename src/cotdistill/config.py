@@ -261,6 +261,17 @@ def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
     return {**entry, "model": model}
 
 
+# ---- verdicts ---------------------------------------------------------------------
+
+def verdicts_spec(config: Mapping) -> dict:
+    """{metric, margin} the verdict rules use, defaults filled in."""
+    from .verdicts import DEFAULT_MARGIN, DEFAULT_METRIC
+
+    spec = config.get("verdicts") or {}
+    return {"metric": spec.get("metric", DEFAULT_METRIC),
+            "margin": float(spec.get("margin", DEFAULT_MARGIN))}
+
+
 # ---- lens ------------------------------------------------------------------------
 
 LENS_DEFAULT_EMERGENCE = 0.9

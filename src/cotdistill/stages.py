@@ -156,13 +156,11 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
                  out_predictions: str, out_metrics: str, threads: int = 1,
                  progress: bool = True) -> None:
     import torch
-    from transformers import AutoModelForCausalLM
-    from .students import load_tokenizer
+    from .students import load_trained
 
     torch.set_num_threads(max(1, threads))
     cfg = EvalConfig.from_dict(eval_spec)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(pick_device(cfg.device)).eval()
-    tok = load_tokenizer(model_dir)
+    model, tok = load_trained(model_dir, pick_device(cfg.device))
     test = read_table(condition_test)
     rationale_first = bool(test["rationale_first"].iloc[0])
     pred = evaluate(model, tok, test, rationale_first, cfg, progress)
@@ -178,14 +176,12 @@ def lens_run(model_dir: str, condition_train: str, condition_test: str, predicti
              lens_spec: Mapping, out: str, threads: int = 1, progress: bool = True) -> None:
     """Logit and tuned lens readouts of one trained run (see ``lens.probe``)."""
     import torch
-    from transformers import AutoModelForCausalLM
     from .lens.run import LensConfig, lens_table
-    from .students import load_tokenizer
+    from .students import load_trained
 
     torch.set_num_threads(max(1, threads))
     cfg = LensConfig.from_dict(lens_spec)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(pick_device(cfg.device))
-    tok = load_tokenizer(model_dir)
+    model, tok = load_trained(model_dir, pick_device(cfg.device))
     table, summary = lens_table(model, tok, read_table(condition_train),
                                 read_table(condition_test), read_table(predictions), cfg, progress)
     write_table(table, out, params={"lens": dict(lens_spec or {}), **summary},

@@ -79,6 +79,14 @@ def load_tokenizer(base_dir: str | Path, **kwargs):
     return tok
 
 
+def load_trained(model_dir: str | Path, device):
+    """(model in eval mode on ``device``, tokenizer) of a trained run's model folder."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()
+    return model, load_tokenizer(model_dir)
+
+
 def load_student(base_dir: str | Path, seed: int):
     """(model, tokenizer) for one run; scratch weights are drawn from ``seed``;
     pretrained weights load in the spec's ``dtype`` (default float32)."""

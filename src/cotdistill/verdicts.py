@@ -30,6 +30,7 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusi
 NOT_JUDGED = "not judged"   # the config lacks a condition the claim compares
 COLUMNS = ["student", "teacher", "dataset", "claim", "text", "verdict", "evidence"]
 DEFAULT_MARGIN = 0.05
+DEFAULT_METRIC = "gen_accuracy"
 METRIC_WORDS = {"gen_accuracy": "generation accuracy (the label the student writes)",
                 "choice_accuracy": "choice accuracy (the letter the student scores highest)"}
 

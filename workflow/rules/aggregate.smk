@@ -45,8 +45,8 @@ rule summary:
         csv="results/tables/verdicts.csv",
         html=report("results/summary.html", caption="../report/summary.rst", category="Verdicts"),
     params:
-        metric=(config.get("verdicts") or {}).get("metric", "gen_accuracy"),
-        margin=(config.get("verdicts") or {}).get("margin", 0.05),
+        metric=verdicts_spec(config)["metric"],
+        margin=verdicts_spec(config)["margin"],
         datasets=config["datasets"],
     log:
         "results/logs/summary.log",

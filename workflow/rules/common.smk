@@ -15,6 +15,7 @@ from cotdistill.config import (
     student_base_spec,
     teacher_spec,
     training_spec,
+    verdicts_spec,
 )
 
 check_config(
