@@ -6,7 +6,9 @@ import torch
 from cotdistill import conditions as C
 from cotdistill.aggregate import compare, correctness, per_run, summarise, to_markdown
 from cotdistill.data.synthetic import generate_split
-from cotdistill.evaluate import EvalConfig, continuation_logprobs, evaluate, parse_label
+from cotdistill.data.schema import letters
+from cotdistill.evaluate import (EvalConfig, choice_logprobs, continuation_logprobs, evaluate,
+                                 parse_label)
 from cotdistill.stages import FORMAT_WORDS
 from cotdistill.students import load_student, prepare_student
 from cotdistill.tables import read_provenance, write_table
@@ -66,6 +68,51 @@ def test_continuation_logprobs_match_a_manual_forward_pass(setup):
         logp = torch.log_softmax(model(torch.tensor([c + k])).logits[0], -1)
     manual = sum(float(logp[len(c) - 1 + j, t]) for j, t in enumerate(k))
     assert got[0] == pytest.approx(manual, abs=1e-4) and got[0] != got[1]
+
+
+def per_letter_scores(model, tok, contexts, n_choices):
+    """The reference: one forward pass per (context, letter)."""
+    flat = continuation_logprobs(model, tok, [c for c, n in zip(contexts, n_choices) for _ in range(n)],
+                                 [C.answer(x) for n in n_choices for x in letters(n)], batch_size=3)
+    out, at = [], 0
+    for n in n_choices:
+        out.append(flat[at:at + n])
+        at += n
+    return out
+
+
+def test_one_pass_choice_scores_equal_one_pass_per_letter(setup):
+    base, _, test = setup
+    model, tok = load_student(base, 0)
+    # contexts of different lengths in one batch (left padding), 2 to 5 letters
+    contexts = list(test["prompt"][:6]) + [test["prompt"][0] + "Reason : zab weighs 3 .\n", "Question:"]
+    n_choices = [2, 3, 4, 5, 2, 2, 5, 3]
+    fast = choice_logprobs(model, tok, contexts, n_choices, batch_size=4)
+    slow = per_letter_scores(model, tok, contexts, n_choices)
+    assert [len(f) for f in fast] == n_choices
+    for f, s in zip(fast, slow):
+        assert f == pytest.approx(s, abs=1e-4)
+        assert max(range(len(f)), key=f.__getitem__) == max(range(len(s)), key=s.__getitem__)
+    assert len({tuple(round(x, 3) for x in f) for f in fast}) > 1  # contexts do matter
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "mistral", "phi", "gemma", "gemma2"])
+def test_one_pass_choice_scores_hold_for_rotary_and_softcapped_models(setup, arch):
+    """Left padding with position ids from the mask: RoPE models and Gemma-2's softcap too."""
+    import transformers as tr
+    from test_lens import TINY
+
+    base, _, test = setup
+    _, tok = load_student(base, 0)
+    torch.manual_seed(0)
+    config = TINY[arch]()
+    config.vocab_size = len(tok)
+    model = tr.AutoModelForCausalLM.from_config(config).eval()
+    contexts = list(test["prompt"][:3]) + [test["prompt"][0] + "Reason : zab weighs 3 .\n"]
+    n_choices = [2, 4, 3, 2]
+    fast = choice_logprobs(model, tok, contexts, n_choices, batch_size=4)
+    for f, s in zip(fast, per_letter_scores(model, tok, contexts, n_choices)):
+        assert f == pytest.approx(s, abs=1e-4)
 
 
 @pytest.mark.parametrize("text,n,expect", [

@@ -96,6 +96,68 @@ def continuation_logprobs(model, tok, contexts: Sequence[str], continuations: Se
     return scores
 
 
+def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
+    n = min(len(s) for s in seqs)
+    for i in range(n):
+        if len({s[i] for s in seqs}) > 1:
+            return i
+    return n
+
+
+@torch.no_grad()
+def choice_logprobs(model, tok, contexts: Sequence[str], n_choices: Sequence[int],
+                    batch_size: int) -> list[list[float]]:
+    """Per context, log p("Answer: X" | context) for every choice letter X.
+
+    Every letter's continuation shares the tokens of "Answer:"; when each
+    letter adds exactly one token after them, one forward pass over context +
+    shared tokens scores all letters: the shared tokens' log-probabilities plus
+    each letter's at the last position. Batches group contexts of similar
+    length and are left-padded (with position ids from the mask) so that every
+    row's needed positions are the last few,
+    and only those rows of the vocabulary softmax are computed. Otherwise the
+    scores come from one pass per (context, letter) (``continuation_logprobs``).
+    """
+    device = next(model.parameters()).device
+    out: list[list[float] | None] = [None] * len(contexts)
+    by_n: dict[int, list[int]] = {}
+    for i, n in enumerate(n_choices):
+        by_n.setdefault(n, []).append(i)
+    ctx_ids = tok(list(contexts), add_special_tokens=False)["input_ids"]
+    for n, idx in by_n.items():
+        conts = tok([answer(x) for x in letters(n)], add_special_tokens=False)["input_ids"]
+        shared = _common_prefix(conts)
+        if any(len(c) != shared + 1 for c in conts):  # a letter of several tokens
+            flat = continuation_logprobs(model, tok, [contexts[i] for i in idx for _ in conts],
+                                         [answer(x) for _ in idx for x in letters(n)], batch_size)
+            for j, i in enumerate(idx):
+                out[i] = flat[j * n:(j + 1) * n]
+            continue
+        prefix, letter_ids = conts[0][:shared], torch.tensor([c[shared] for c in conts])
+        keep = shared + 1  # positions predicting each shared token, then the letter
+        idx = sorted(idx, key=lambda i: len(ctx_ids[i]))  # similar lengths: little padding
+        for start in range(0, len(idx), batch_size):
+            chunk = idx[start:start + batch_size]
+            seqs = [ctx_ids[i] + prefix for i in chunk]
+            width = max(len(s) for s in seqs)
+            ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for r, s in enumerate(seqs):
+                ids[r, width - len(s):] = torch.tensor(s)
+                mask[r, width - len(s):] = 1
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
+                           position_ids=positions.to(device), logits_to_keep=keep).logits
+            logp = torch.log_softmax(logits.float(), dim=-1).cpu()   # (rows, keep, vocab)
+            shared_lp = (logp[:, :-1].gather(-1, torch.tensor(prefix).expand(len(seqs), -1)
+                                             .unsqueeze(-1)).squeeze(-1).sum(-1)
+                         if shared else torch.zeros(len(seqs)))
+            letters_lp = logp[:, -1, letter_ids] + shared_lp.unsqueeze(-1)
+            for r, i in enumerate(chunk):
+                out[i] = [float(x) for x in letters_lp[r]]
+    return out  # type: ignore[return-value]
+
+
 def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalConfig,
              progress: bool = True) -> pd.DataFrame:
     """Per-example predictions: generation and choice-scoring labels and correctness."""
@@ -105,17 +167,9 @@ def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalCon
     gens = generate(model, tok, prompts, budget, cfg.batch_size, progress)
     n_choices = [len(c) for c in test["choices"]]
     gen_pred = [parse_label(g, n) for g, n in zip(gens, n_choices)]
-    contexts, conts, owner = [], [], []
-    for i, (p, g, n) in enumerate(zip(prompts, gens, n_choices)):
-        ctx = p + (reasoning_prefix(g) + "\n" if rationale_first else "")
-        for letter in letters(n):
-            contexts.append(ctx)
-            conts.append(answer(letter))
-            owner.append(i)
-    flat = continuation_logprobs(model, tok, contexts, conts, cfg.batch_size)
-    per_example: list[list[float]] = [[] for _ in prompts]
-    for i, s in zip(owner, flat):
-        per_example[i].append(s)
+    contexts = [p + (reasoning_prefix(g) + "\n" if rationale_first else "")
+                for p, g in zip(prompts, gens)]
+    per_example = choice_logprobs(model, tok, contexts, n_choices, cfg.batch_size)
     choice_pred = [letters(len(s))[max(range(len(s)), key=s.__getitem__)] for s in per_example]
     gold = list(test["label"])
     return pd.DataFrame({

