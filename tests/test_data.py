@@ -91,6 +91,18 @@ def test_synthetic_labels_follow_hidden_values():
         assert label == ("A" if va > vb else "B"), q
 
 
+def test_synthetic_attributes_choose_what_questions_ask():
+    both = generate_split("train", n_entities=10, max_value=10)
+    height = generate_split("train", n_entities=10, max_value=10, attributes=["height"])
+    assert {json.loads(k)["attribute"] for k in both["key_facts"]} == {"height", "weight"}
+    assert {json.loads(k)["attribute"] for k in height["key_facts"]} == {"height"}
+    assert len(height) * 2 == len(both)
+    assert both.equals(generate_split("train", n_entities=10, max_value=10,
+                                      attributes=["weight", "height"]))
+    with pytest.raises(ValueError, match="'colour'.*use a non-empty list"):
+        generate_split("train", attributes=["colour"])
+
+
 def test_subset_is_seeded_and_sized(shared_data):
     spec = {"source": "jsonl", "files": {"train": str(shared_data / "openbookqa/train.jsonl")},
             "subset": {"train": 50, "seed": 1}}

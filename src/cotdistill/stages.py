@@ -12,12 +12,12 @@ from typing import Mapping
 
 from . import conditions as cond
 from .data import load_dataset_split
-from .evaluate import EvalConfig, evaluate, metrics
 from .models import convert_to_hf, locate
-from .students import for_saving, load_student, prepare_student
 from .tables import read_table, write_table
 from .teachers import run_teacher
-from .train import TrainConfig, pick_device, train
+
+# torch and transformers (about 4 s to import) are imported inside the stages that
+# use a model, so the many light jobs (data, conditions, tables) start in under a second
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
     from .attribution.attributor import IGConfig, ig_scores
     from .models import load_causal_lm
     from .students import load_tokenizer
+    from .train import pick_device
 
     torch.set_num_threads(max(1, threads))
     cfg = IGConfig.from_dict(spec)
@@ -130,6 +131,8 @@ def make_attribution_table(units: list, scores: list[str], rationales: list[str]
 
 def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str,
                       weights: str | None = None) -> None:
+    from .students import prepare_student
+
     data, rat = read_table(train_data), read_table(rationales)
     corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
               + list(rat["rationale"]) + [FORMAT_WORDS])
@@ -138,6 +141,9 @@ def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: 
 
 def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
               out_model: str, out_log: str, threads: int = 1, progress: bool = True) -> None:
+    from .students import for_saving, load_student
+    from .train import TrainConfig, train
+
     cfg = TrainConfig.from_dict({**train_spec, "threads": threads})
     rows = read_table(condition_train)
     model, tok = load_student(base_dir, seed)
@@ -156,7 +162,9 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
                  out_predictions: str, out_metrics: str, threads: int = 1,
                  progress: bool = True) -> None:
     import torch
+    from .evaluate import EvalConfig, evaluate, metrics
     from .students import load_trained
+    from .train import pick_device
 
     torch.set_num_threads(max(1, threads))
     cfg = EvalConfig.from_dict(eval_spec)
@@ -178,6 +186,7 @@ def lens_run(model_dir: str, condition_train: str, condition_test: str, predicti
     import torch
     from .lens.run import LensConfig, lens_table
     from .students import load_trained
+    from .train import pick_device
 
     torch.set_num_threads(max(1, threads))
     cfg = LensConfig.from_dict(lens_spec)

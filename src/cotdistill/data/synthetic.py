@@ -60,11 +60,19 @@ def _question(a: str, b: str, attribute: str, facts: dict[str, dict[str, int]], 
 
 def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
                    test_fraction: float = 0.25, n_train: int | None = None,
-                   n_test: int | None = None, seed: int = 0) -> pd.DataFrame:
+                   n_test: int | None = None, seed: int = 0,
+                   attributes: list[str] | None = None) -> pd.DataFrame:
     """Deterministic split ``train`` or ``test``: every distinct question once, shuffled,
-    capped at ``n_train`` / ``n_test`` when given."""
+    capped at ``n_train`` / ``n_test`` when given. ``attributes``: which of
+    ``ATTRIBUTES`` questions ask about (default all); fewer attributes means fewer
+    facts to learn, so a student converges in fewer steps."""
     if split not in ("train", "test"):
         raise ValueError(f"synthetic dataset has splits 'train' and 'test', not '{split}'")
+    attributes = sorted(ATTRIBUTES) if attributes is None else sorted(set(attributes))
+    unknown = [a for a in attributes if a not in ATTRIBUTES]
+    if unknown or not attributes:
+        raise ValueError(f"synthetic attributes {unknown or attributes} are not known; "
+                         f"use a non-empty list of {sorted(ATTRIBUTES)}")
     facts = world(n_entities, seed, max_value)
     pairs = list(itertools.combinations(sorted(facts), 2))
     random.Random(f"pairs-{seed}").shuffle(pairs)
@@ -73,7 +81,7 @@ def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
         raise ValueError(f"test_fraction={test_fraction} of {len(pairs)} entity pairs leaves "
                          "no test or no training pairs; change test_fraction or n_entities")
     pool = pairs[:n_test_pairs] if split == "test" else pairs[n_test_pairs:]
-    questions = [(a, b, attr) for x, y in pool for a, b in ((x, y), (y, x)) for attr in sorted(ATTRIBUTES)]
+    questions = [(a, b, attr) for x, y in pool for a, b in ((x, y), (y, x)) for attr in attributes]
     random.Random(f"order-{split}-{seed}").shuffle(questions)
     cap = n_test if split == "test" else n_train
     rows = [_question(a, b, attr, facts, f"syn-{split}-{i:05d}")
