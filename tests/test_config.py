@@ -24,9 +24,13 @@ def problems(mutate):
 def test_default_config_is_valid_and_asks_for_every_condition_and_seed():
     check_config(DEFAULT, SCHEMA)
     assert len(run_dirs(DEFAULT)) == len(DEFAULT["conditions"]) * len(DEFAULT["seeds"])
-    assert {"label_only", "cot_before", "cot_after", "shuffled_before",
-            "shuffled_after"} <= set(DEFAULT["conditions"])
-    assert len(DEFAULT["seeds"]) >= 2
+    from cotdistill.verdicts import CLAIMS, LENS_CLAIM
+
+    # the quickstart can judge every claim of the study
+    needed = {c for claim in CLAIMS + (LENS_CLAIM,) for p in claim.parts
+              for c in (p.condition, p.reference)}
+    assert needed <= set(DEFAULT["conditions"])
+    assert len(DEFAULT["seeds"]) >= 3
 
 
 def test_misspelled_training_key_names_key_and_allowed_keys():
@@ -129,7 +133,6 @@ def test_known_key_words_need_a_teacher_that_records_them():
     ok["attribution"]["truth"] = {"method": "known"}
     ok["conditions"]["keytokens_known"] = {"function": "keytokens_after", "scores": "truth"}
     ok["conditions"]["keytokens_after"]["scores"] = "ig"
-    ok["conditions"]["masked_after"]["scores"] = "ig"
     check_config(ok, SCHEMA)  # rule_based records them
 
 
