@@ -104,6 +104,38 @@ def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
     return n
 
 
+def letter_tokens(tok, n: int) -> tuple[list[int], list[int]] | None:
+    """(tokens every "Answer: X" shares, each letter's one token after them), or None
+    when some letter takes several tokens."""
+    conts = tok([answer(x) for x in letters(n)], add_special_tokens=False)["input_ids"]
+    shared = _common_prefix(conts)
+    if any(len(c) != shared + 1 for c in conts):
+        return None
+    return conts[0][:shared], [c[shared] for c in conts]
+
+
+def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
+    """(ids, mask, position ids) of left-padded rows; positions count real tokens only."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for r, s in enumerate(seqs):
+        ids[r, width - len(s):] = torch.tensor(s, dtype=torch.long)
+        mask[r, width - len(s):] = 1
+    return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def _letter_scores(logits: torch.Tensor, prefix: list[int], letter_ids: list[int]) -> torch.Tensor:
+    """(rows, letters) log p(prefix + letter) from the logits of the positions that predict
+    each prefix token and then the letter: (rows, len(prefix) + 1, vocab)."""
+    logp = torch.log_softmax(logits.float(), dim=-1).cpu()
+    rows = logp.shape[0]
+    shared = (logp[:, :-1].gather(-1, torch.tensor(prefix, dtype=torch.long).expand(rows, -1)
+                                  .unsqueeze(-1)).squeeze(-1).sum(-1)
+              if prefix else torch.zeros(rows))
+    return logp[:, -1, letter_ids] + shared.unsqueeze(-1)
+
+
 @torch.no_grad()
 def choice_logprobs(model, tok, contexts: Sequence[str], n_choices: Sequence[int],
                     batch_size: int) -> list[list[float]]:
@@ -125,37 +157,72 @@ def choice_logprobs(model, tok, contexts: Sequence[str], n_choices: Sequence[int
         by_n.setdefault(n, []).append(i)
     ctx_ids = tok(list(contexts), add_special_tokens=False)["input_ids"]
     for n, idx in by_n.items():
-        conts = tok([answer(x) for x in letters(n)], add_special_tokens=False)["input_ids"]
-        shared = _common_prefix(conts)
-        if any(len(c) != shared + 1 for c in conts):  # a letter of several tokens
-            flat = continuation_logprobs(model, tok, [contexts[i] for i in idx for _ in conts],
+        split = letter_tokens(tok, n)
+        if split is None:  # a letter of several tokens: one pass per letter
+            flat = continuation_logprobs(model, tok, [contexts[i] for i in idx for _ in range(n)],
                                          [answer(x) for _ in idx for x in letters(n)], batch_size)
             for j, i in enumerate(idx):
                 out[i] = flat[j * n:(j + 1) * n]
             continue
-        prefix, letter_ids = conts[0][:shared], torch.tensor([c[shared] for c in conts])
-        keep = shared + 1  # positions predicting each shared token, then the letter
+        prefix, letter_ids = split
         idx = sorted(idx, key=lambda i: len(ctx_ids[i]))  # similar lengths: little padding
         for start in range(0, len(idx), batch_size):
             chunk = idx[start:start + batch_size]
-            seqs = [ctx_ids[i] + prefix for i in chunk]
-            width = max(len(s) for s in seqs)
-            ids = torch.full((len(seqs), width), tok.pad_token_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for r, s in enumerate(seqs):
-                ids[r, width - len(s):] = torch.tensor(s)
-                mask[r, width - len(s):] = 1
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            ids, mask, positions = left_pad([ctx_ids[i] + prefix for i in chunk], tok.pad_token_id)
             logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
-                           position_ids=positions.to(device), logits_to_keep=keep).logits
-            logp = torch.log_softmax(logits.float(), dim=-1).cpu()   # (rows, keep, vocab)
-            shared_lp = (logp[:, :-1].gather(-1, torch.tensor(prefix).expand(len(seqs), -1)
-                                             .unsqueeze(-1)).squeeze(-1).sum(-1)
-                         if shared else torch.zeros(len(seqs)))
-            letters_lp = logp[:, -1, letter_ids] + shared_lp.unsqueeze(-1)
+                           position_ids=positions.to(device), logits_to_keep=len(prefix) + 1).logits
+            scores = _letter_scores(logits, prefix, letter_ids)
             for r, i in enumerate(chunk):
-                out[i] = [float(x) for x in letters_lp[r]]
+                out[i] = [float(x) for x in scores[r]]
     return out  # type: ignore[return-value]
+
+
+@torch.no_grad()
+def generate_and_score(model, tok, prompts: Sequence[str], n_choices: Sequence[int],
+                       max_new_tokens: int, batch_size: int, progress: bool = True):
+    """Greedy continuations and choice scores of label-first prompts from one prefill.
+
+    Each batch runs its prompts but the last token once, keeping the key/value
+    cache. A copy of it scores the letters (the last prompt token, then the
+    shared "Answer:" tokens: a few positions per row), and generation continues
+    from it, so the prompt is not run twice. Returns (texts, scores), or None
+    when some letter takes several tokens (then score with ``choice_logprobs``).
+    """
+    import copy
+
+    splits = {n: letter_tokens(tok, n) for n in set(n_choices)}
+    if any(v is None for v in splits.values()):
+        return None
+    device = next(model.parameters()).device
+    ids_all = tok(list(prompts), add_special_tokens=False)["input_ids"]
+    if min(len(x) for x in ids_all) < 2:
+        return None
+    order = sorted(range(len(prompts)), key=lambda i: (n_choices[i], len(ids_all[i])))
+    texts: list[str] = [""] * len(prompts)
+    scores: list[list[float]] = [[] for _ in prompts]
+    batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    for chunk in tqdm(batches, desc="generate+score", disable=not progress):
+        for n in sorted({n_choices[i] for i in chunk}):
+            rows = [i for i in chunk if n_choices[i] == n]
+            prefix, letter_ids = splits[n]
+            ids, mask, positions = (t.to(device) for t in left_pad([ids_all[i] for i in rows],
+                                                                    tok.pad_token_id))
+            cache = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
+                          position_ids=positions[:, :-1], use_cache=True).past_key_values
+            tail = torch.cat([ids[:, -1:], torch.tensor([prefix], dtype=torch.long, device=device)
+                              .expand(len(rows), -1)], dim=1)
+            tail_mask = torch.cat([mask, torch.ones_like(tail[:, 1:])], dim=1)
+            tail_pos = positions[:, -1:] + torch.arange(tail.shape[1], device=device)
+            logits = model(input_ids=tail, attention_mask=tail_mask, position_ids=tail_pos,
+                           past_key_values=copy.deepcopy(cache)).logits
+            for i, row in zip(rows, _letter_scores(logits, prefix, letter_ids).tolist()):
+                scores[i] = row
+            seq = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache,
+                                 max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+            for i, text in zip(rows, tok.batch_decode(seq[:, ids.shape[1]:], skip_special_tokens=True)):
+                texts[i] = text
+    return texts, scores
 
 
 def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalConfig,
@@ -163,13 +230,18 @@ def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalCon
     """Per-example predictions: generation and choice-scoring labels and correctness."""
     model.eval()
     prompts = list(test["prompt"])
-    budget = cfg.max_new_tokens_rationale if rationale_first else cfg.max_new_tokens_label
-    gens = generate(model, tok, prompts, budget, cfg.batch_size, progress)
     n_choices = [len(c) for c in test["choices"]]
+    both = None if rationale_first else generate_and_score(
+        model, tok, prompts, n_choices, cfg.max_new_tokens_label, cfg.batch_size, progress)
+    if both is not None:
+        gens, per_example = both
+    else:
+        budget = cfg.max_new_tokens_rationale if rationale_first else cfg.max_new_tokens_label
+        gens = generate(model, tok, prompts, budget, cfg.batch_size, progress)
+        contexts = [p + (reasoning_prefix(g) + "\n" if rationale_first else "")
+                    for p, g in zip(prompts, gens)]
+        per_example = choice_logprobs(model, tok, contexts, n_choices, cfg.batch_size)
     gen_pred = [parse_label(g, n) for g, n in zip(gens, n_choices)]
-    contexts = [p + (reasoning_prefix(g) + "\n" if rationale_first else "")
-                for p, g in zip(prompts, gens)]
-    per_example = choice_logprobs(model, tok, contexts, n_choices, cfg.batch_size)
     choice_pred = [letters(len(s))[max(range(len(s)), key=s.__getitem__)] for s in per_example]
     gold = list(test["label"])
     return pd.DataFrame({
