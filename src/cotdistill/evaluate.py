@@ -96,6 +96,20 @@ def continuation_logprobs(model, tok, contexts: Sequence[str], continuations: Se
     return scores
 
 
+def choice_logprobs_per_letter(model, tok, contexts: Sequence[str], n_choices: Sequence[int],
+                               batch_size: int) -> list[list[float]]:
+    """Per context, log p("Answer: X") for every letter from one pass per (context, letter):
+    the reference that ``choice_logprobs`` must equal, and its path for letters of
+    several tokens."""
+    flat = continuation_logprobs(model, tok, [c for c, n in zip(contexts, n_choices) for _ in range(n)],
+                                 [answer(x) for n in n_choices for x in letters(n)], batch_size)
+    out, at = [], 0
+    for n in n_choices:
+        out.append(flat[at:at + n])
+        at += n
+    return out
+
+
 def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
     n = min(len(s) for s in seqs)
     for i in range(n):
@@ -159,10 +173,10 @@ def choice_logprobs(model, tok, contexts: Sequence[str], n_choices: Sequence[int
     for n, idx in by_n.items():
         split = letter_tokens(tok, n)
         if split is None:  # a letter of several tokens: one pass per letter
-            flat = continuation_logprobs(model, tok, [contexts[i] for i in idx for _ in range(n)],
-                                         [answer(x) for _ in idx for x in letters(n)], batch_size)
-            for j, i in enumerate(idx):
-                out[i] = flat[j * n:(j + 1) * n]
+            per_letter = choice_logprobs_per_letter(model, tok, [contexts[i] for i in idx],
+                                                    [n] * len(idx), batch_size)
+            for i, scores in zip(idx, per_letter):
+                out[i] = scores
             continue
         prefix, letter_ids = split
         idx = sorted(idx, key=lambda i: len(ctx_ids[i]))  # similar lengths: little padding

@@ -143,10 +143,21 @@ def verdicts(comparisons: pd.DataFrame, emergence: pd.DataFrame | None, metric: 
                      for (low, high, diff), p in found]
             rows.append(_row(unit, claim, parts,
                              "; ".join(f"{p}: {100 * d:+.1f} points [{100 * lo:+.1f}, "
-                                       f"{100 * hi:+.1f}] → {v}" for p, v, d, lo, hi in parts)))
+                                       f"{100 * hi:+.1f}] → {v}{_why(p, v, lo, hi, margin)}"
+                                       for p, v, d, lo, hi in parts)))
         if emergence is not None and len(emergence):
             rows += _lens_rows(unit, emergence)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _why(part: Part, verdict: str, low: float, high: float, margin: float) -> str:
+    """Why an 'A > B' part is inconclusive: the conditions are equal within the margin
+    (more seeds would not decide it), or the interval is wider than the margin."""
+    if part.kind != ">" or verdict != INCONCLUSIVE:
+        return ""
+    if -margin <= low and high <= margin:
+        return f" (equal within ±{100 * margin:.0f} points: no advantage either way to detect)"
+    return f" (the interval spans more than ±{100 * margin:.0f} points: too few seeds or examples)"
 
 
 def _row(unit, claim: Claim, parts, evidence: str) -> dict:

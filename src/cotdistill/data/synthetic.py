@@ -92,12 +92,19 @@ def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
 # Where this task makes a claim of the study come out differently from natural
 # data; the verdict summary prints these beside the generated dataset's verdicts.
 CLAIM_NOTES = (
-    "Generated data: every fact a test question needs is stated only in training "
-    "rationales (entity values), so conditions that drop or scramble those facts cannot "
-    "learn the task at all; on natural data a student also learns from the question and label.",
+    "Generated data: test questions pair entities that never meet in training, so a student "
+    "must know each entity's value. The rationales state the values; the label alone gives only "
+    "which of two is larger, from which a student can infer an order by transitivity. A small "
+    "student manages that in some seeds and stays at chance in others, so label_only's "
+    "per-seed accuracies can be bimodal (see the accuracy table) and its lens readout may have "
+    "nothing to emerge.",
     "Generated data: shuffling the rationale's words destroys which value belongs to which "
     "entity, so 'shuffled after ≈ after' is expected to fail here even where it holds on "
-    "natural rationales, whose words carry meaning without their order.",
+    "natural rationales, whose words carry meaning without their order; a seed may recover "
+    "part of it from which words occur together.",
     "Generated data: the key words (both values, the comparison, the answer word) are known by "
     "construction; a 4-word budget of random words rarely contains both values.",
+    "Generated data: with the rationale before the label, a student answers from values it has "
+    "just written; with it after, from values it has memorised, which the rationale taught it. "
+    "Both routes rest on the same facts here, so the two orders can end equal.",
 )
