@@ -13,6 +13,8 @@ The rules (written before the results were read, and printed in the summary):
   seed of B, contradicted when every seed of A emerges later than every seed of
   B, else inconclusive; it is inconclusive too when some seed of either has no
   answer to emerge (its last layer is not above chance).
+* An inconclusive ``A > B`` says why: the interval lies within ±margin (the two
+  are equal within it, and more seeds would not decide it), or it is wider.
 
 The margin is ``verdicts.margin`` (5 points unless set): with a few hundred test
 questions a paired 95% interval is rarely narrower than ±5 points.
