@@ -65,6 +65,19 @@ def test_shared_prefix_batches_generate_what_one_prompt_at_a_time_does(arch):
     assert got == expect and batches == [2, 2, 1]
     assert generate_batched(model, tok, token_lists, kwargs, 8, 10_000, share_prefix=False) == expect
     assert len(set(expect)) > 1  # different prompts, different continuations
+    # a stop string that ends some rows early: they leave the batch, the others go on
+    # (greedy: a stopped row is its unstopped text up to and including the stop word;
+    # HF's own stop strings cannot read this word-level tokenizer's vocabulary)
+    words = [e.split() for e in expect]
+    first = lambda w, x: w.index(x) if x in w else len(w)
+    stop = [next(x for x in words[0] if len({first(w, x) for w in words}) > 1)]
+    expect = [" ".join(w[:w.index(stop[0]) + 1] if stop[0] in w else w)
+              for w in (e.split() for e in expect)]
+    lengths = {len(e.split()) for e in expect}
+    assert len(lengths) > 1, expect  # rows really end at different steps
+    got = generate_batched(model, tok, token_lists, {**kwargs, "stop_strings": stop, "tokenizer": tok},
+                           max_rows=8, max_tokens=10_000)
+    assert got == expect
 
 
 def test_smollm2_teacher_batches_equal_one_prompt_at_a_time(smollm2_hf, shared_data):
