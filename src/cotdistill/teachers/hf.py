@@ -5,7 +5,7 @@ it has one; the reply is prefilled with ``prefill`` ("The answer is") so even a
 small model states its answer first. Generation runs the shared few-shot
 prefix once and batches the questions by length under a token budget
 (:mod:`.batching`); it is greedy unless ``do_sample: true`` and stops at
-``max_new_tokens`` or a stop string. Rows are
+``max_new_tokens`` or a stop string (greedy rows leave their batch as they end). Rows are
 written in resumable shards (:mod:`.shards`).
 """
 
