@@ -160,9 +160,9 @@ def choice_logprobs(model, tok, contexts: Sequence[str], n_choices: Sequence[int
     shared tokens scores all letters: the shared tokens' log-probabilities plus
     each letter's at the last position. Batches group contexts of similar
     length and are left-padded (with position ids from the mask) so that every
-    row's needed positions are the last few,
-    and only those rows of the vocabulary softmax are computed. Otherwise the
-    scores come from one pass per (context, letter) (``continuation_logprobs``).
+    row's needed positions are the last few, and only those rows of the
+    vocabulary softmax are computed. Otherwise the scores come from one pass per
+    (context, letter) (``choice_logprobs_per_letter``).
     """
     device = next(model.parameters()).device
     out: list[list[float] | None] = [None] * len(contexts)
@@ -221,8 +221,9 @@ def generate_and_score(model, tok, prompts: Sequence[str], n_choices: Sequence[i
             prefix, letter_ids = splits[n]
             ids, mask, positions = (t.to(device) for t in left_pad([ids_all[i] for i in rows],
                                                                     tok.pad_token_id))
-            cache = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
-                          position_ids=positions[:, :-1], use_cache=True).past_key_values
+            cache = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],  # the cache only:
+                          position_ids=positions[:, :-1], use_cache=True,    # one logits row
+                          logits_to_keep=1).past_key_values
             tail = torch.cat([ids[:, -1:], torch.tensor([prefix], dtype=torch.long, device=device)
                               .expand(len(rows), -1)], dim=1)
             tail_mask = torch.cat([mask, torch.ones_like(tail[:, 1:])], dim=1)
