@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .conditions import answer
 from .data.schema import letters
+from .tokens import answer_parts
 
 _ANSWER = re.compile(r"Answer\s*:\s*\(?\s*([A-Z])\b")
 
@@ -110,22 +111,13 @@ def choice_logprobs_per_letter(model, tok, contexts: Sequence[str], n_choices: S
     return out
 
 
-def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
-    n = min(len(s) for s in seqs)
-    for i in range(n):
-        if len({s[i] for s in seqs}) > 1:
-            return i
-    return n
-
-
 def letter_tokens(tok, n: int) -> tuple[list[int], list[int]] | None:
     """(tokens every "Answer: X" shares, each letter's one token after them), or None
     when some letter takes several tokens."""
-    conts = tok([answer(x) for x in letters(n)], add_special_tokens=False)["input_ids"]
-    shared = _common_prefix(conts)
-    if any(len(c) != shared + 1 for c in conts):
+    shared, own = answer_parts(tok, n)
+    if any(len(o) != 1 for o in own):
         return None
-    return conts[0][:shared], [c[shared] for c in conts]
+    return shared, [o[0] for o in own]
 
 
 def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):

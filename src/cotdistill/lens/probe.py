@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..conditions import answer
 from ..data.schema import letters
 from ..evaluate import reasoning_prefix
+from ..tokens import answer_parts
 from ..train import collate
 from .readout import LensError, Readout, tolerance
 from .tuned import TunedLensConfig, Translators, kl_to_final
@@ -27,18 +28,15 @@ from .tuned import TunedLensConfig, Translators, kl_to_final
 def answer_tokens(tok, n_choices: int) -> tuple[list[int], list[int]]:
     """(mark, letters): the tokens of ``Answer: X`` that every letter shares, and the
     first token of each letter's own (the token the readout position predicts)."""
-    seqs = [tok(answer(x), add_special_tokens=False)["input_ids"] for x in letters(n_choices)]
-    n = 0
-    while all(len(s) > n and s[n] == seqs[0][n] for s in seqs):
-        n += 1
-    if n == 0 or any(len(s) == n for s in seqs):
+    mark, rest = answer_parts(tok, n_choices)
+    if not mark or any(not r for r in rest):
         raise LensError(f"cannot place the readout: the tokenizer splits {answer('A')!r} with no "
                         "shared prefix or no token of its own per letter")
-    own = [s[n] for s in seqs]
+    own = [r[0] for r in rest]
     if len(set(own)) != len(own):
         raise LensError("two choice letters start with the same token; the lens cannot tell "
                         "them apart")
-    return seqs[0][:n], own
+    return mark, own
 
 
 def contexts(test: pd.DataFrame, predictions: pd.DataFrame, rationale_first: bool) -> list[str]:

@@ -17,6 +17,8 @@ from typing import Sequence
 
 import torch
 
+from ..tokens import common_prefix_length
+
 MIN_SHARED = 8  # fewer shared tokens than this: not worth a cache copy per batch
 
 
@@ -24,12 +26,7 @@ def shared_prefix_length(token_lists: Sequence[Sequence[int]]) -> int:
     """Length of the token prefix every list shares, leaving each at least one own token."""
     if not token_lists:
         return 0
-    limit = min(len(t) for t in token_lists) - 1
-    first = token_lists[0]
-    n = 0
-    while n < limit and all(t[n] == first[n] for t in token_lists):
-        n += 1
-    return max(n, 0)
+    return min(common_prefix_length(token_lists), min(len(t) for t in token_lists) - 1)
 
 
 def plan_batches(lengths: Sequence[int], max_rows: int, max_tokens: int,
