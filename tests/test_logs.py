@@ -49,3 +49,24 @@ def test_a_failure_names_the_job_the_error_and_the_log(tmp_path):
 def test_job_name_reads_the_log_path():
     assert job_name("results/logs/aggregate.log") == "aggregate"
     assert job_name("w/results/logs/lens/a/b/c/seed1.log") == "lens a/b/c/seed1"
+
+
+def test_end_job_exits_zero_with_outputs_and_buffered_output_complete(tmp_path):
+    out = tmp_path / "out.txt"
+    code = textwrap.dedent(f"""
+        import logging
+        from cotdistill.logs import end_job, job_log
+        with job_log({str(tmp_path / "results/logs/evaluate/s/t/d/c/seed0.log")!r}):
+            with open({str(out)!r}, "w") as f:
+                f.write("x" * 100000)
+            logging.getLogger("cotdistill").info("accuracy 0.9")
+        print("buffered stdout line", end="")
+        end_job()
+        raise SystemExit(3)  # never reached
+        """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert out.read_text() == "x" * 100000
+    assert run.stdout == "buffered stdout line"
+    assert "accuracy 0.9" in run.stderr
+    assert "accuracy 0.9" in (tmp_path / "results/logs/evaluate/s/t/d/c/seed0.log").read_text()

@@ -63,3 +63,16 @@ def test_gradient_checkpointing_gives_the_same_training(rows_and_corpus, tmp_pat
         losses.append(train(model, tok, rows["prompt"], rows["target"], cfg, 0,
                             progress=False)["loss"].tolist())
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+def test_scratch_activation_is_gpt2s_tanh_gelu():
+    """The scratch default swaps gelu_new for its fused kernel: the same function."""
+    import torch
+    from transformers.activations import ACT2FN
+
+    from cotdistill.students import SCRATCH_DEFAULTS
+
+    x = torch.linspace(-8, 8, 10001)
+    fused, reference = ACT2FN[SCRATCH_DEFAULTS["activation_function"]], ACT2FN["gelu_new"]
+    assert SCRATCH_DEFAULTS["activation_function"] != "gelu_new"
+    torch.testing.assert_close(fused(x), reference(x), rtol=1e-6, atol=1e-6)

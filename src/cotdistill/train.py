@@ -106,8 +106,11 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     for name, p in model.named_parameters():
         if p.requires_grad:
             (no_decay if p.ndim < 2 or "ln" in name or "norm" in name else decay).append(p)
+    # the fused update is one kernel for all tensors: about 4x less optimizer time than
+    # the per-tensor loop, which matters for small students (see benchmarks/training.py)
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
+                            fused=device.type in ("cpu", "cuda"))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / max(1, warmup) if s < warmup
         else max(0.0, (total - s) / max(1, total - warmup)))

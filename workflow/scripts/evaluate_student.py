@@ -3,10 +3,11 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
 
-from cotdistill.logs import job_log  # noqa: E402
+from cotdistill.logs import end_job, job_log  # noqa: E402
 from cotdistill.stages import evaluate_run  # noqa: E402
 
 with job_log(snakemake.log[0]):
     evaluate_run(snakemake.input.model, snakemake.input.test, snakemake.params.spec,
                  snakemake.output.predictions, snakemake.output.metrics,
                  threads=snakemake.threads)
+end_job()  # outputs are written: skip the slow interpreter teardown
