@@ -36,13 +36,45 @@ def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
         key = _key(err.absolute_path)
         if err.validator == "additionalProperties":
             allowed = sorted(err.schema.get("properties", {}))
-            fix = f"remove it{f'; allowed keys here: {allowed}' if allowed else ''}"
-        elif err.validator == "required":
+            for extra in sorted(set(err.instance) - set(allowed)):
+                problems.append(f"'{_key([*err.absolute_path, extra])}': unknown key. "
+                                f"Fix: {_unknown_key_fix(extra, allowed)}")
+            continue
+        if err.validator == "required":
             fix = f"add it ({err.schema.get('description', 'see config.yaml for an example')})"
         else:
-            fix = err.schema.get("description") or "see config.yaml for an example"
+            fix = _value_fix(err)
         problems.append(f"'{key}': {err.message}. Fix: {fix}")
     return problems
+
+
+def _unknown_key_fix(key: str, allowed: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'? (allowed keys here: {allowed})"
+    return f"remove it (allowed keys here: {allowed})" if allowed else "remove it"
+
+
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+
+
+def _value_fix(err) -> str:
+    """The fix for a wrong value: the bound it broke, or how YAML read it."""
+    if err.validator in _BOUNDS:
+        return f"use a value {_BOUNDS[err.validator]} {err.validator_value}"
+    if err.validator == "type" and isinstance(err.instance, str):
+        try:
+            float(err.instance)
+        except ValueError:
+            pass
+        else:  # YAML 1.1 reads 1e-3 (no dot) as text
+            return (f"YAML read {err.instance!r} as text; write it with a dot and a signed "
+                    f"exponent, e.g. {float(err.instance):.1e}")
+    if err.validator == "enum":
+        return f"use one of {err.validator_value}"
+    return err.schema.get("description") or "see config.yaml for an example"
 
 
 def meaning_problems(config: Mapping) -> list[str]:
@@ -174,8 +206,12 @@ def _condition_scores_or_none(config: Mapping, cname: str) -> str | None:
 
 def check_config(config: Mapping, schema_path: str | Path, source: str = "config") -> None:
     problems = schema_problems(config, schema_path)
-    if not problems:  # meaning checks assume the shapes the schema guarantees
-        problems = meaning_problems(config)
+    try:
+        problems += meaning_problems(config)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # a meaning check met a shape the schema problems above already name
+        if not problems:
+            raise
     if problems:
         raise InvalidConfig(source, problems)
 

@@ -13,6 +13,7 @@ Two row schemas are understood and mapped to the normalised one:
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from pathlib import Path
@@ -21,8 +22,9 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from ..errors import ConfigError, InputError
-from .schema import letters, normalise_records
+from .schema import letters, normalise_records, repeated_choices
 
+log = logging.getLogger(__name__)
 _EMBEDDED_CHOICE = re.compile(r"\(([A-Z])\)\s*(.*?)\s*(?=\([A-Z]\)|$)")
 
 
@@ -80,29 +82,45 @@ def map_any_row(row: Mapping, path: str, i: int) -> dict:
     return map_hub_row(row, path, i)
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
+def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number as an editor counts it, object) for every non-blank line.
+
+    Raises :class:`InputError` naming the line for bytes that are not UTF-8, a
+    line that is not JSON, and JSON that is not one object (an array, a number).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), None, "file not found",
                          "check the path in the config (relative paths are from the working directory)")
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, start=1):
+    with open(path, "rb") as f:
+        for i, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(str(path), i, f"bytes that are not UTF-8 (byte {e.start + 1} "
+                                 f"of the line: {raw[e.start:e.start + 4]!r})",
+                                 "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from e
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise InputError(str(path), i, f"not valid JSON ({e.msg})",
+                raise InputError(str(path), i, f"not valid JSON ({e.msg} at column {e.colno})",
                                  "each line must be one JSON object") from e
+            if not isinstance(obj, dict):
+                raise InputError(str(path), i, f"a JSON {type(obj).__name__}, not an object",
+                                 "each line must be one JSON object {...}, not a JSON array "
+                                 "or a value")
+            rows.append((i, obj))
     return rows
 
 
 def load_jsonl(path: str | Path) -> pd.DataFrame:
-    """Any dataset in the official or hub JSONL schema."""
+    """Any dataset in the official or hub JSONL schema; rows are named by file line."""
     rows = read_jsonl(path)
-    mapped = [map_any_row(r, str(path), i) for i, r in enumerate(rows, start=1)]
-    return normalise_records(mapped, str(path))
+    mapped = [map_any_row(r, str(path), i) for i, r in rows]
+    return normalise_records(mapped, str(path), lines=[i for i, _ in rows])
 
 
 def load_hub(name: str, split: str, hub_config: str | None = None,
@@ -143,4 +161,31 @@ def load_dataset_split(spec: Mapping, split: str) -> pd.DataFrame:
         raise ConfigError("datasets.*.source", f"unknown source '{source}'",
                           "use one of: synthetic, jsonl, hub")
     limit = (spec.get("subset") or {}).get(split)
-    return subsample(df, limit, (spec.get("subset") or {}).get("seed", 0))
+    df = subsample(df, limit, (spec.get("subset") or {}).get("seed", 0))
+    return handle_repeated_choices(df, spec.get("repeated_choices", "skip"), _source(spec, split))
+
+
+def _source(spec: Mapping, split: str) -> str:
+    return str((spec.get("files") or {}).get(split) or spec.get("name") or spec["source"])
+
+
+def handle_repeated_choices(df: pd.DataFrame, policy: str, source: str) -> pd.DataFrame:
+    """Rows with two identical choice texts: ``skip`` drops them (counted in the
+    log and in ``df.attrs["skipped"]``, which the data table's provenance keeps),
+    ``error`` stops at the first, ``keep`` keeps them. Skipping happens after
+    the subset is drawn, so the other sampled rows stay the same."""
+    found = [(k, pair) for k, pair in enumerate(df["choices"].map(repeated_choices)) if pair]
+    if not found or policy == "keep":
+        return df
+    k, (a, b) = found[0]
+    if policy == "error":
+        raise InputError(source, None, f"row with id {df['id'].iloc[k]}: choices {a} and {b} "
+                         f"are the same text", "fix the row, or set the dataset's "
+                         "repeated_choices: skip (drop such rows) or keep")
+    ids = [str(df["id"].iloc[k]) for k, _ in found]
+    log.warning("%s: skipped %d of %d rows with two identical choice texts (first ids: %s); "
+                "set repeated_choices: keep to keep them", source, len(ids), len(df), ids[:5])
+    out = df.drop(index=df.index[[k for k, _ in found]]).reset_index(drop=True)
+    out.attrs["skipped"] = {"repeated_choices": len(ids), "ids": ids}
+    return out
+
