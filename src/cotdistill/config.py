@@ -223,11 +223,36 @@ def units(config: Mapping) -> list[tuple[str, str]]:
     return [(t, d) for t, spec in config["teachers"].items() for d in spec["datasets"]]
 
 
+def dataset_split_spec(config: Mapping, dataset: str, split: str) -> dict:
+    """What one split's data job depends on: the entry with the other split's file,
+    subset size and hub split left out (editing the test file reruns no train job)."""
+    spec = dict(config["datasets"][dataset])
+    for key in ("files", "splits"):
+        if key in spec:
+            spec[key] = {k: v for k, v in spec[key].items() if k == split}
+    if "subset" in spec:
+        spec["subset"] = {k: v for k, v in spec["subset"].items() if k in (split, "seed")}
+    spec.pop("allow_overlap", None)  # read by the input check, across splits
+    return spec
+
+
+def dataset_split_files(config: Mapping, dataset: str, split: str) -> list[str]:
+    """The local file a split is read from (none for generated or hub datasets)."""
+    path = (config["datasets"][dataset].get("files") or {}).get(split)
+    return [path] if path else []
+
+
 def teacher_spec(config: Mapping, teacher: str, dataset: str) -> dict:
     """Backend options of ``teacher`` for ``dataset`` (the entry minus bookkeeping keys)."""
     spec = {k: v for k, v in config["teachers"][teacher].items()
             if k not in ("datasets", "only_correct")}
     return {**spec, **(config["teachers"][teacher]["datasets"].get(dataset) or {})}
+
+
+def teacher_split_files(config: Mapping, teacher: str, dataset: str, split: str) -> list[str]:
+    """The rationale file a precomputed teacher reads for this split, if any."""
+    path = (teacher_spec(config, teacher, dataset).get("files") or {}).get(split)
+    return [path] if path else []
 
 
 def training_spec(config: Mapping, student: str) -> dict:

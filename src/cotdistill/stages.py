@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from . import conditions as cond
-from .data import load_dataset_split
+from .data import letters, load_dataset_split
 from .models import convert_to_hf, locate
 from .tables import read_table, write_table
 from .teachers import run_teacher
@@ -27,8 +27,10 @@ FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ... _"
 
 def make_data(spec: Mapping, split: str, out: str) -> None:
     df = load_dataset_split(spec, split)
-    log.info("%s split: %d examples", split, len(df))
-    write_table(df, out, params={"dataset": dict(spec), "split": split})
+    skipped = df.attrs.get("skipped", {})
+    log.info("%s split: %d examples%s", split, len(df),
+             f" ({skipped['repeated_choices']} skipped: repeated choice texts)" if skipped else "")
+    write_table(df, out, params={"dataset": dict(spec), "split": split, "skipped": skipped})
 
 
 def convert_model(spec: Mapping, out_dir: str) -> None:
@@ -134,8 +136,11 @@ def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: 
     from .students import prepare_student
 
     data, rat = read_table(train_data), read_table(rationales)
+    # FORMAT_WORDS holds (A)..(E); a scratch tokenizer must also learn any letter beyond,
+    # or a sixth choice could never be written (added only then: the vocabulary stays)
+    beyond = " ".join(f"({x})" for x in letters(int(data["choices"].map(len).max()))[5:])
     corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
-              + list(rat["rationale"]) + [FORMAT_WORDS])
+              + list(rat["rationale"]) + [FORMAT_WORDS] + ([beyond] if beyond else []))
     prepare_student(spec, corpus, out_dir, weights=weights)
 
 

@@ -5,15 +5,19 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, installed or not
 
 from cotdistill import targets
+from cotdistill.inputs import check_inputs
 from cotdistill.config import (
     attribution_spec,
     check_config,
+    dataset_split_files,
+    dataset_split_spec,
     lens_emergence,
     lens_enabled,
     lens_run_spec,
     model_source,
     student_base_spec,
     teacher_spec,
+    teacher_split_files,
     training_spec,
     verdicts_spec,
 )
@@ -21,6 +25,7 @@ from cotdistill.config import (
 check_config(
     config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 )
+check_inputs(config)  # every dataset, rationale file and model path, before any job
 
 NAME = r"[A-Za-z0-9_.\-]+"
 

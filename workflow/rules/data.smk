@@ -1,8 +1,11 @@
 rule data:
+    input:
+        # the file itself, so that editing a row reruns what depends on it
+        lambda wc: dataset_split_files(config, wc.dataset, wc.split),
     output:
         "results/data/{dataset}/{split}.parquet",
     params:
-        spec=lambda wc: config["datasets"][wc.dataset],
+        spec=lambda wc: dataset_split_spec(config, wc.dataset, wc.split),
     log:
         "results/logs/data/{dataset}/{split}.log",
     benchmark:

@@ -2,6 +2,7 @@ rule teacher:
     input:
         data="results/data/{dataset}/{split}.parquet",
         weights=lambda wc: targets.converted_weights(config, "teachers", wc.teacher),
+        files=lambda wc: teacher_split_files(config, wc.teacher, wc.dataset, wc.split),
     output:
         "results/rationales/{teacher}/{dataset}/{split}.parquet",
     params:

@@ -160,6 +160,12 @@ def load_dataset_split(spec: Mapping, split: str) -> pd.DataFrame:
     else:
         raise ConfigError("datasets.*.source", f"unknown source '{source}'",
                           "use one of: synthetic, jsonl, hub")
+    return select_rows(df, spec, split)
+
+
+def select_rows(df: pd.DataFrame, spec: Mapping, split: str) -> pd.DataFrame:
+    """The rows of a loaded split that the config keeps: its subset, then the
+    repeated-choice policy."""
     limit = (spec.get("subset") or {}).get(split)
     df = subsample(df, limit, (spec.get("subset") or {}).get("seed", 0))
     return handle_repeated_choices(df, spec.get("repeated_choices", "skip"), _source(spec, split))

@@ -20,10 +20,18 @@ def read_rationale_file(path: str | Path, id_column: str, rationale_column: str)
     if not path.exists():
         raise InputError(str(path), None, "rationale file not found", "check teachers.*.files")
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json"):
-        df = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
+    lines = None  # the file line of each row, where the format has lines
+    if suffix == ".jsonl":  # lines named as an editor counts them, UTF-8 checked
+        from ..data.loaders import read_jsonl
+
+        rows = read_jsonl(path)
+        df = pd.DataFrame([row for _, row in rows])
+        lines = [i for i, _ in rows]
+    elif suffix == ".json":
+        df = pd.read_json(path, dtype=False)
     elif suffix == ".csv":
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        lines = list(range(2, len(df) + 2))  # line 1 is the header
     elif suffix == ".parquet":
         df = pd.read_parquet(path)
     else:
@@ -37,7 +45,8 @@ def read_rationale_file(path: str | Path, id_column: str, rationale_column: str)
     df["id"] = df["id"].astype(str)
     bad = df["rationale"].isna() | (df["rationale"].astype(str).str.strip() == "")
     if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        k = int(bad.to_numpy().nonzero()[0][0])
+        row = lines[k] if lines else k + 1
         raise InputError(str(path), row, "empty rationale",
                          "drop rows without a rationale or fill them in")
     return df[["id", "rationale"]]

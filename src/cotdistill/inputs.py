@@ -1,0 +1,129 @@
+"""Check every input a config names before any job runs.
+
+Dataset files, rationale files and model folders are read the way the jobs
+will read them, so a bad row stops the run at parse time, before Snakemake
+deletes or rewrites anything under ``results/``. Every problem is collected
+(one per file: the first bad line), each naming the file and line or the
+config key, and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Mapping
+
+from .errors import CotDistillError, InputError, InvalidConfig
+from .models import PACKAGE_PREFIX
+
+SPLITS = ("train", "test")
+
+
+def check_inputs(config: Mapping, source: str = "the config's inputs") -> None:
+    problems = input_problems(config)
+    if problems:
+        raise InvalidConfig(source, problems)
+
+
+def input_problems(config: Mapping) -> list[str]:
+    problems = []
+    for name, spec in (config.get("datasets") or {}).items():
+        if spec.get("source") == "jsonl":
+            problems += dataset_problems(name, spec)
+    for tname, tspec in (config.get("teachers") or {}).items():
+        if tspec.get("backend") == "precomputed":
+            problems += rationale_problems(tname, tspec)
+    for owner in ("students", "teachers"):
+        for name, spec in (config.get(owner) or {}).items():
+            problem = model_path_problem(spec.get("model"))
+            if problem:
+                problems.append(f"'{owner}.{name}.model': {problem}")
+    return problems
+
+
+def dataset_problems(name: str, spec: Mapping) -> list[str]:
+    """Rows of both splits (after the subset is drawn), the subset's size, and leakage."""
+    from .data.loaders import load_jsonl, select_rows
+    from .data.overlap import overlapping
+
+    problems, splits = [], {}
+    for split in SPLITS:
+        path = (spec.get("files") or {}).get(split)
+        if not path or not Path(path).exists():
+            continue  # named by the config check
+        try:
+            every = load_jsonl(path)
+            with _quiet("cotdistill.data.loaders"):  # the data job logs its skipped rows
+                splits[split] = select_rows(every, spec, split)
+        except CotDistillError as e:
+            problems.append(str(e))
+            continue
+        asked = (spec.get("subset") or {}).get(split)
+        if asked and asked > len(every):
+            problems.append(f"'datasets.{name}.subset.{split}': asks for {asked} rows, and "
+                            f"{path} has {len(every)}. Fix: ask for at most {len(every)}, or remove it")
+    if len(splits) == 2 and not spec.get("allow_overlap"):
+        leaked = overlapping(splits["train"], splits["test"])
+        if len(leaked):
+            first = leaked.iloc[0]
+            problems.append(
+                f"'datasets.{name}': {len(leaked)} test question(s) of {spec['files']['test']} "
+                f"also appear in {spec['files']['train']} (first: id {first['id']}, "
+                f"{first['why']}). Fix: remove them from one split, or set "
+                f"datasets.{name}.allow_overlap: true to keep them (they are counted)")
+    return problems
+
+
+def rationale_problems(teacher: str, spec: Mapping) -> list[str]:
+    from .teachers.precomputed import read_rationale_file
+
+    problems = []
+    for dataset, dspec in (spec.get("datasets") or {}).items():
+        options = {**spec, **(dspec or {})}
+        for split, path in (options.get("files") or {}).items():
+            if not Path(path).exists():
+                continue  # named by the config check
+            try:
+                read_rationale_file(path, options.get("id_column", "id"),
+                                    options.get("rationale_column", "rationale"))
+            except InputError as e:
+                problems.append(f"{e} (teachers.{teacher}.datasets.{dataset}.files.{split})")
+    return problems
+
+
+def model_path_problem(model) -> str | None:
+    """Why ``model`` (a folder or a hub id) cannot load here, or None.
+
+    A value that names a folder (it starts with '.', '/' or '~', or has more
+    than one '/') must exist. A hub id ('org/name') must be in the local hub
+    cache when the hub is offline (HF_HUB_OFFLINE=1).
+    """
+    if not isinstance(model, str) or model.startswith(PACKAGE_PREFIX):
+        return None  # package models are resolved by the config check
+    path = Path(model).expanduser()
+    if path.exists():
+        return None
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        return (f"folder {model} not found. Fix: correct the path (relative to the working "
+                "directory), or give a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct")
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(model, "config.json"), str):
+            return (f"'{model}' is neither a local folder nor in the hub cache, and the hub "
+                    "is offline (HF_HUB_OFFLINE=1). Fix: download it where the hub is "
+                    "reachable, or point to a local folder")
+    return None
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
