@@ -338,3 +338,54 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
         driver.save_screenshot(str(finished_run / "report_accuracy_plot.png"))
     finally:
         driver.quit()
+
+
+def results_digest(workdir) -> dict:
+    import hashlib
+    return {str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+
+
+def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(tmp_path, shared_data):
+    """The lost-work sequence (a finished run, then a dataset pointed at a file with a
+    broken line, then the revert), and an in-place edit of one training row."""
+    with open(shared_data / "commonsense_qa/train_rand_split.jsonl") as f:
+        lines = [next(f) for _ in range(24)]
+    (tmp_path / "train.jsonl").write_text("".join(lines[:16]))
+    (tmp_path / "test.jsonl").write_text("".join(lines[16:]))
+    cfg = {"datasets": {"d": {"source": "jsonl", "files": {
+               "train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")}}},
+           "teachers": {"palm": {"backend": "precomputed", "datasets": {"d": {"files": {
+               "train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}},
+           "students": {"tiny": {"kind": "scratch_gpt2",
+                                 "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
+           "conditions": {"label_only": {}}, "seeds": [0],
+           "training": {"max_steps": 2, "batch_size": 8}, "lens": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    before = results_digest(tmp_path)
+
+    broken = lines[16:21] + ['{"id": "x", "question": \n'] + lines[22:]
+    (tmp_path / "test_v2.jsonl").write_text("".join(broken))
+    cfg["datasets"]["d"]["files"]["test"] = str(tmp_path / "test_v2.jsonl")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode != 0
+    assert f"{tmp_path / 'test_v2.jsonl'}, row 6: not valid JSON" in run.stderr
+    assert "nothing has been run" in run.stderr
+    assert results_digest(tmp_path) == before
+
+    cfg["datasets"]["d"]["files"]["test"] = str(tmp_path / "test.jsonl")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    dry = snakemake(tmp_path, "-n")
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr
+
+    time.sleep(1.1)  # a newer modification time than the outputs
+    (tmp_path / "train.jsonl").write_text("".join(lines[:3] + [lines[3].replace("?", " ?", 1)]
+                                                  + lines[4:16]))
+    dry = snakemake(tmp_path, "-n")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    counts = job_counts(dry.stdout)
+    assert counts["data"] == 1 and "split=train" in dry.stdout and "split=test" not in dry.stdout
+    assert counts["train"] == 1 and counts["evaluate"] == 1

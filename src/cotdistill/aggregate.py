@@ -113,9 +113,11 @@ def compare(matrices: dict, condition_order: Sequence[str] | None = None,
                          "only_condition": [t[0] for t in tests],
                          "only_reference": [t[1] for t in tests],
                          "p": [t[2] for t in tests]})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
+    columns = ["student", "teacher", "dataset", "metric", "condition", "reference",
+               "difference", "low", "high", "only_condition", "only_reference", "p", "p_holm"]
+    table = pd.DataFrame(rows, columns=columns[:-1])
+    if table.empty:  # one condition: nothing to compare, but a table with its header
+        return pd.DataFrame(columns=columns)
     table["p_holm"] = None
     for _, g in table.groupby(UNIT + ["metric"], sort=False):
         flat = [p for ps in g["p"] for p in ps]
