@@ -202,3 +202,16 @@ def test_token_level_units_come_from_the_attributor_tokens():
     words = units_from_scores(rationale, rows, "word")
     assert words.pieces == ["unhappy", "cats", "sleep"] and words.scores == [0.75, -1.0, 2.0]
     assert units_from_scores(rationale, rows, "word", "max").scores == [0.5, -1.0, 2.0]
+
+
+def test_only_correct_leaving_no_rows_fails_in_the_conditions_job_with_the_fix():
+    from cotdistill.errors import InputError
+
+    data = generate_split("train", n_entities=5, max_value=5)
+    rat = run_teacher({"backend": "rule_based"}, data, "train").assign(teacher_correct=False)
+    with pytest.raises(InputError) as e:
+        C.build_train("cot_after", {}, data, rat, only_correct=True,
+                      rationales_path="results/rationales/t/d/train.parquet")
+    assert e.value.path == "results/rationales/t/d/train.parquet"
+    assert "0 training rows" in e.value.problem and "teacher is right on none" in e.value.problem
+    assert "only_correct: false" in e.value.fix

@@ -44,6 +44,19 @@ def test_a_failure_names_the_job_the_error_and_the_log(tmp_path):
     assert "seed0.log" in first
     log = (tmp_path / "results/logs/train/s/t/d/cot_after/seed0.log").read_text()
     assert "job failed" in log and "Traceback" in log
+    assert "Traceback" not in run.stderr  # the terminal gets the one line only
+
+
+def test_a_bad_input_failure_is_one_line_with_file_row_and_fix(tmp_path):
+    run = run_job(tmp_path, """
+        from cotdistill.errors import InputError
+        raise InputError("data/train.jsonl", 6, "not valid JSON", "each line must be one object")
+    """)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        "FAILED train s/t/d/cot_after/seed0: data/train.jsonl, row 6: not valid JSON. Fix: each "
+        f"line must be one object (traceback in {tmp_path}/results/logs/train/s/t/d/cot_after/"
+        "seed0.log)"]
 
 
 def test_job_name_reads_the_log_path():

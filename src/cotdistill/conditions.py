@@ -264,7 +264,8 @@ def _units(rationale: str, rows: pd.DataFrame | None, params: Mapping[str, Any])
 
 def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
                 rationales: pd.DataFrame, only_correct: bool = False,
-                scores: pd.DataFrame | None = None, scores_path: str = "scores") -> pd.DataFrame:
+                scores: pd.DataFrame | None = None, scores_path: str = "scores",
+                rationales_path: str = "rationales") -> pd.DataFrame:
     """Training rows ``id, prompt, target, label`` of one condition.
 
     Every condition trains on the same ids: those with a rationale (and, with
@@ -279,8 +280,17 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
     by_id = scores_by_id(scores) if scores is not None and cond.needs_scores(params) else None
     seed = int((spec or {}).get("seed", 0))
     merged = data.merge(rationales, on="id", how="inner", validate="one_to_one")
+    with_rationale = len(merged)
     if only_correct:
         merged = merged[merged["teacher_correct"].astype(bool)]
+    if merged.empty:  # before any training job starts, not as an IndexError inside one
+        why = (f"{with_rationale} of {len(data)} training examples have a rationale"
+               + (", and the teacher is right on none of them (only_correct: true)"
+                  if only_correct and with_rationale else ""))
+        raise InputError(rationales_path, None, f"condition {name} has 0 training rows: {why}",
+                         "set the teacher's only_correct: false, or check that the rationale "
+                         "ids match the dataset's" if only_correct else
+                         "check that the rationale ids match the dataset's")
     others = _other_rationales(list(merged["id"]), list(merged["rationale"]), seed)
     rows = []
     for rec, other in zip(merged.to_dict("records"), others):

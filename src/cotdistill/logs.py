@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from .errors import CotDistillError
+
 
 class _Last(logging.Handler):
     """Remembers the last INFO-or-higher message of a job (its one-line result)."""
@@ -60,22 +62,30 @@ def job_log(path: str | None) -> Iterator[logging.Logger]:
         root.addHandler(h)
     root.setLevel(logging.INFO)
     start = time.perf_counter()
+    failed = False
     try:
         yield root
         line = f"done   {job_name(path)} ({time.perf_counter() - start:.0f} s): {last.message}"
+    except (KeyboardInterrupt, SystemExit) as e:  # stopped, not failed: nothing to explain
+        line = f"STOPPED {job_name(path)} ({type(e).__name__})"
+        raise
     except BaseException as e:
         root.exception("job failed")
-        line = f"FAILED {job_name(path)}: {type(e).__name__}: {e} (log: {path})"
-        raise
+        # an error the user can fix already names the file, row or key, and the fix
+        what = str(e) if isinstance(e, CotDistillError) else f"{type(e).__name__}: {e}"
+        line = f"FAILED {job_name(path)}: {what} (traceback in {path})"
+        failed = True
     finally:
         for h in (handler, last):
             root.removeHandler(h)
         sys.stderr.flush()
         sys.stderr = saved_stderr
         os.dup2(terminal.fileno(), 2)
-        print(line[:300], file=terminal)
+        print(line if failed else line[:300], file=terminal)
         terminal.close()
         log_file.close()
+    if failed:
+        raise SystemExit(1)  # the terminal has its one line; the traceback is in the log
 
 
 def end_job() -> None:

@@ -61,7 +61,7 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
     data, rat = read_table(train_data), read_table(rationales)
     table = read_table(scores) if scores else None
     rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,
-                            scores_path=scores or "scores")
+                            scores_path=scores or "scores", rationales_path=rationales)
     log.info("condition %s: %d training rows (of %d examples)", name, len(rows), len(data))
     params = {"condition": name, "spec": spec, "only_correct": only_correct}
     upstream = [train_data, rationales] + ([scores] if scores else [])

@@ -17,6 +17,7 @@ import random
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
@@ -76,6 +77,22 @@ class OpenAITeacher(Teacher):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
+    def _check_listening(self) -> None:
+        """Fail at once, not after every retry of every request, when nothing
+        listens at base_url (a refused connection; not checked through a proxy)."""
+        parts = urllib.parse.urlsplit(self.url)
+        if urllib.request.getproxies().get(parts.scheme) and \
+                not urllib.request.proxy_bypass(parts.hostname or ""):
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((parts.hostname, port), timeout=min(self.timeout_s, 10)).close()
+        except OSError as e:
+            base = self.url.removesuffix("/chat/completions")
+            raise ServerError(f"nothing answers at {base} ({e}). Fix: start the server (for "
+                              "example `vllm serve MODEL --port N`), or correct the teacher's "
+                              "base_url") from None
+
     def complete(self, messages: list[dict]) -> str:
         """One chat completion, retried on transient failures."""
         body = {"model": self.model_name, "messages": messages, **self.gen}
@@ -116,6 +133,8 @@ class OpenAITeacher(Teacher):
         key = {"prompt_hash": prompt_hash, "gen_params": gen_params, "split": split}
 
         def generate(chunk: pd.DataFrame) -> pd.DataFrame:
+            if not self.requests_sent:
+                self._check_listening()
             messages = [self.prompt.messages(q, list(c))
                         for q, c in zip(chunk["question"], chunk["choices"])]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
