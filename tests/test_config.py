@@ -222,3 +222,19 @@ def test_typo_under_threads_or_resources_is_caught(section, typo, meant):
     value = 2 if section == "threads" else {"mem_mb": 1000}
     (p,) = problems(lambda c: c.setdefault(section, {}).update({typo: value}))
     assert p.startswith(f"'{section}.{typo}': unknown key") and f"did you mean '{meant}'?" in p
+
+
+def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets:\n  synthetic:\n    source: synthetic\n   params: {n_entities: 4}\n")
+    run = subprocess.run([sys.executable, "-m", "cotdistill.check", str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"{bad}: '(YAML syntax at line 4, column 4)'")
+    assert "Fix: indent keys" in run.stderr
+    ok = subprocess.run([sys.executable, "-m", "cotdistill.check", str(REPO / "config.yaml")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr

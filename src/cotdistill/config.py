@@ -17,6 +17,19 @@ from . import conditions
 from .errors import ConfigError, InvalidConfig
 from .models import PACKAGE_PREFIX, resolve_model
 
+def load_yaml(path: str | Path) -> dict:
+    """A config file, or a :class:`ConfigError` naming its file, line and column
+    (Snakemake's own loader says only that the file is not valid YAML)."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise ConfigError(f"(YAML syntax at {where})", f"{e.problem or e}",
+                          "indent keys of one mapping by the same spaces (no tabs) and close "
+                          "every bracket and quote", source=str(path)) from None
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
