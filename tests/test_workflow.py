@@ -389,3 +389,32 @@ def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(tmp_pat
     counts = job_counts(dry.stdout)
     assert counts["data"] == 1 and "split=train" in dry.stdout and "split=test" not in dry.stdout
     assert counts["train"] == 1 and counts["evaluate"] == 1
+
+
+def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
+    """Another config run where config.yaml's results are stops before any job, and
+    with 'results:' of its own it plans every output there."""
+    before = results_digest(finished_run)
+    second = {**SMALL, "seeds": [5]}
+    (finished_run / "second.yaml").write_text(yaml.safe_dump(second, sort_keys=False))
+
+    def run_second(*args):
+        cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(finished_run), "--configfile", str(finished_run / "second.yaml"),
+               *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+    run = run_second("--cores", "1")
+    assert run.returncode != 0
+    assert "results/ holds the results of" in run.stderr and str(finished_run / "config.yaml") in run.stderr
+    assert "'results: results-second'" in run.stderr
+    assert results_digest(finished_run) == before
+
+    (finished_run / "second.yaml").write_text(yaml.safe_dump({**second, "results": "results-second"},
+                                                             sort_keys=False))
+    dry = run_second("-n", "--quiet", "reason")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    # seed 5 of every condition, and the attribution's source run (cot_before, seed 0)
+    assert job_counts(dry.stdout)["train"] == len(SMALL["conditions"]) + 1
+    planned = set(re.findall(r"\bresults[\w-]*/", dry.stdout))
+    assert planned == {"results-second/"}, planned

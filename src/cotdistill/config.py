@@ -231,6 +231,11 @@ def check_config(config: Mapping, schema_path: str | Path, source: str = "config
 
 # ---- per-job settings derived from the config --------------------------------
 
+def results_dir(config: Mapping) -> str:
+    """The folder every output of this config goes to (``results:``, default results)."""
+    return str(config.get("results") or "results").rstrip("/")
+
+
 def units(config: Mapping) -> list[tuple[str, str]]:
     """(teacher, dataset) pairs the config asks for."""
     return [(t, d) for t, spec in config["teachers"].items() for d in spec["datasets"]]

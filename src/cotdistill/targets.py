@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-from .config import attributor_model, condition_scores, lens_enabled, model_source, units
+from .config import (attributor_model, condition_scores, lens_enabled, model_source,
+                     results_dir, units)
 from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
@@ -24,9 +25,18 @@ RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
 LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
                "results/tables/lens_emergence.md", "results/tables/lens_emergence.html"]
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
-# RUN as a pattern: "{name}" matches one path part, "seed{seed}" a number
-_RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)", re.escape(RUN))
+# RUN as a pattern under any results folder: "{name}" matches one path part, "seed{seed}" a number
+_RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)",
+                            re.escape(RUN.removeprefix("results/")))
                      .replace(r"(?P<seed>[^/]+)", r"(?P<seed>\d+)") + "/")
+
+
+def relocate(config: Mapping, path: str) -> str:
+    """``path`` (written under results/) under the config's own results folder."""
+    root = results_dir(config)
+    if root == "results" or path.startswith(root + "/") or not path.startswith("results/"):
+        return path  # already there (relocating twice is harmless)
+    return root + path.removeprefix("results")
 
 
 def run_identity(path: str | Path) -> dict:
@@ -44,7 +54,7 @@ def final(config: Mapping) -> list[str]:
     if lens_enabled(config):
         extra += LENS_TABLES + [LENS_PLOT.format(student=s, teacher=t, dataset=d)
                                 for t, d in units(config) for s in config["students"]]
-    return FINAL + extra
+    return [relocate(config, p) for p in FINAL + extra]
 
 
 def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
@@ -64,15 +74,15 @@ def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
 
 
 def attribution_paths(config: Mapping, pattern: str) -> list[str]:
-    return [pattern.format(attributor=a, teacher=t, dataset=d)
+    return [relocate(config, pattern.format(attributor=a, teacher=t, dataset=d))
             for a, t, d in attribution_units(config)]
 
 
 def scores_input(config: Mapping, condition: str, teacher: str, dataset: str) -> list[str]:
     """The scores table a condition reads, for exactly the conditions that need one."""
     name = condition_scores(config, condition)
-    return [] if name is None else [SCORES.format(attributor=name, teacher=teacher,
-                                                  dataset=dataset)]
+    return [] if name is None else [relocate(config, SCORES.format(
+        attributor=name, teacher=teacher, dataset=dataset))]
 
 
 def attributor_model_input(config: Mapping, attributor: str, teacher: str,
@@ -85,7 +95,7 @@ def attributor_model_input(config: Mapping, attributor: str, teacher: str,
     if "run" in model:
         run = RUN.format(student=model["student"], teacher=teacher, dataset=dataset,
                          condition=model["run"], seed=model["seed"])
-        return [f"{run}/model"]
+        return [relocate(config, f"{run}/model")]
     if model.get("teacher"):
         return converted_weights(config, "teachers", teacher)
     return converted_weights(config, "attributors", attributor)
@@ -93,7 +103,7 @@ def attributor_model_input(config: Mapping, attributor: str, teacher: str,
 
 def run_dirs(config: Mapping) -> list[str]:
     """Every (student, teacher, dataset, condition, seed) run folder the config asks for."""
-    return [RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed)
+    return [relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
             for t, d in units(config) for s in config["students"]
             for c in config["conditions"] for seed in config["seeds"]]
 
@@ -126,5 +136,5 @@ MODEL = "results/models/{owner}/{name}"
 def converted_weights(config: Mapping, owner: str, name: str) -> list[str]:
     """The converted safetensors folder a student or teacher loads from, if it needs one."""
     if needs_conversion(model_source(config, owner, name)):
-        return [MODEL.format(owner=owner, name=name)]
+        return [relocate(config, MODEL.format(owner=owner, name=name))]
     return []

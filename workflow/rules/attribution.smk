@@ -2,22 +2,22 @@ rule attribution:
     # Scores of every training rationale's positions: integrated gradients (captum) of
     # the gold label's log-probability, or the rule-based teacher's known key words.
     input:
-        train="results/data/{dataset}/train.parquet",
-        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        train=R("results/data/{dataset}/train.parquet"),
+        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
         model=lambda wc: targets.attributor_model_input(
             config, wc.attributor, wc.teacher, wc.dataset
         ),
     output:
-        "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet",
+        R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
     params:
         spec=lambda wc: attribution_spec(config, wc.attributor, wc.teacher),
     threads: targets.threads_for(config, "attribution")
     resources:
         **targets.resources_for(config, "attribution"),
     log:
-        "results/logs/attribution/{attributor}/{teacher}/{dataset}.log",
+        R("results/logs/attribution/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
-        "results/benchmarks/attribution/{attributor}/{teacher}/{dataset}.tsv"
+        R("results/benchmarks/attribution/{attributor}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/attribution.yaml"
     script:
@@ -26,18 +26,18 @@ rule attribution:
 
 rule attribution_figure:
     input:
-        scores="results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet",
-        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        scores=R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
+        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
     output:
         report(
-            "results/plots/attribution/{attributor}/{teacher}/{dataset}.png",
+            R("results/plots/attribution/{attributor}/{teacher}/{dataset}.png"),
             caption="../report/attribution_figure.rst",
             category="Attribution",
         ),
     log:
-        "results/logs/attribution_figure/{attributor}/{teacher}/{dataset}.log",
+        R("results/logs/attribution_figure/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
-        "results/benchmarks/attribution_figure/{attributor}/{teacher}/{dataset}.tsv"
+        R("results/benchmarks/attribution_figure/{attributor}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/report.yaml"
     script:
@@ -49,19 +49,19 @@ rule attribution_table:
         scores=targets.attribution_paths(config, targets.SCORES),
         rationales=targets.attribution_paths(config, targets.RATIONALES),
     output:
-        csv="results/tables/attribution.csv",
-        md="results/tables/attribution.md",
+        csv=R("results/tables/attribution.csv"),
+        md=R("results/tables/attribution.md"),
         html=report(
-            "results/tables/attribution.html",
+            R("results/tables/attribution.html"),
             caption="../report/attribution_table.rst",
             category="Attribution",
         ),
     params:
         units=targets.attribution_units(config),
     log:
-        "results/logs/attribution_table.log",
+        R("results/logs/attribution_table.log"),
     benchmark:
-        "results/benchmarks/attribution_table.tsv"
+        R("results/benchmarks/attribution_table.tsv")
     conda:
         "../../envs/report.yaml"
     script:

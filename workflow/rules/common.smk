@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, installed or not
 
-from cotdistill import targets
+from cotdistill import experiments, targets
 from cotdistill.inputs import check_inputs
 from cotdistill.config import (
     attribution_spec,
@@ -15,6 +15,7 @@ from cotdistill.config import (
     lens_enabled,
     lens_run_spec,
     model_source,
+    results_dir,
     student_base_spec,
     teacher_spec,
     teacher_split_files,
@@ -26,6 +27,19 @@ check_config(
     config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 )
 check_inputs(config)  # every dataset, rationale file and model path, before any job
+
+# every output goes under the config's own results folder (``results:``)
+RESULTS = results_dir(config)
+CONFIG_FILES = [str(f) for f in workflow.overwrite_configfiles] or ["config.yaml"]
+experiments.owner_problem(RESULTS, CONFIG_FILES)  # another config's results: stop here
+
+
+def R(path):
+    return targets.relocate(config, path)
+
+
+onstart:
+    experiments.claim(RESULTS, CONFIG_FILES)
 
 NAME = r"[A-Za-z0-9_.\-]+"
 

@@ -1,20 +1,20 @@
 rule conditions:
     input:
-        train="results/data/{dataset}/train.parquet",
-        test="results/data/{dataset}/test.parquet",
-        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        train=R("results/data/{dataset}/train.parquet"),
+        test=R("results/data/{dataset}/test.parquet"),
+        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
         # only the conditions that read attribution scores (conditions.needs_scores)
         scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
     output:
-        train="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
-        test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
+        train=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
+        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
     params:
         spec=lambda wc: config["conditions"][wc.condition],
         only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
     log:
-        "results/logs/conditions/{teacher}/{dataset}/{condition}.log",
+        R("results/logs/conditions/{teacher}/{dataset}/{condition}.log"),
     benchmark:
-        "results/benchmarks/conditions/{teacher}/{dataset}/{condition}.tsv"
+        R("results/benchmarks/conditions/{teacher}/{dataset}/{condition}.tsv")
     conda:
         "../../envs/data.yaml"
     script:

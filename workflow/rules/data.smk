@@ -3,13 +3,13 @@ rule data:
         # the file itself, so that editing a row reruns what depends on it
         lambda wc: dataset_split_files(config, wc.dataset, wc.split),
     output:
-        "results/data/{dataset}/{split}.parquet",
+        R("results/data/{dataset}/{split}.parquet"),
     params:
         spec=lambda wc: dataset_split_spec(config, wc.dataset, wc.split),
     log:
-        "results/logs/data/{dataset}/{split}.log",
+        R("results/logs/data/{dataset}/{split}.log"),
     benchmark:
-        "results/benchmarks/data/{dataset}/{split}.tsv"
+        R("results/benchmarks/data/{dataset}/{split}.tsv")
     conda:
         "../../envs/data.yaml"
     script:

@@ -1,19 +1,19 @@
 rule evaluate:
     input:
-        model="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model",
-        test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
+        model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
     output:
-        predictions="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet",
-        metrics="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json",
+        predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
+        metrics=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json"),
     params:
         spec=config.get("evaluation", {}),
     threads: targets.threads_for(config, "train")
     resources:
         **targets.resources_for(config, "evaluate"),
     log:
-        "results/logs/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
+        R("results/logs/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:
-        "results/benchmarks/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv"
+        R("results/benchmarks/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
     conda:
         "../../envs/train.yaml"
     script:

@@ -1,20 +1,20 @@
 rule lens:
     input:
-        model="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model",
-        train="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
-        test="results/conditions/{teacher}/{dataset}/{condition}/test.parquet",
-        predictions="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet",
+        model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        train=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
+        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
+        predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
     output:
-        "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet",
+        R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet"),
     params:
         spec=lens_run_spec(config),
     threads: targets.threads_for(config, "train")
     resources:
         **targets.resources_for(config, "lens"),
     log:
-        "results/logs/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
+        R("results/logs/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:
-        "results/benchmarks/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv"
+        R("results/benchmarks/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
     conda:
         "../../envs/train.yaml"
     script:
@@ -25,11 +25,11 @@ rule lens_tables:
     input:
         targets.lens_tables(config),
     output:
-        curves=targets.LENS_TABLES[0],
-        csv=targets.LENS_TABLES[1],
-        md=targets.LENS_TABLES[2],
+        curves=R(targets.LENS_TABLES[0]),
+        csv=R(targets.LENS_TABLES[1]),
+        md=R(targets.LENS_TABLES[2]),
         html=report(
-            targets.LENS_TABLES[3],
+            R(targets.LENS_TABLES[3]),
             caption="../report/lens_emergence.rst",
             category="Lens",
         ),
@@ -37,9 +37,9 @@ rule lens_tables:
         fraction=lens_emergence(config),
         condition_order=list(config["conditions"]),
     log:
-        "results/logs/lens_tables.log",
+        R("results/logs/lens_tables.log"),
     benchmark:
-        "results/benchmarks/lens_tables.tsv"
+        R("results/benchmarks/lens_tables.tsv")
     conda:
         "../../envs/report.yaml"
     script:
@@ -51,7 +51,7 @@ rule lens_plot:
         lambda wc: targets.lens_tables(config, wc.student, wc.teacher, wc.dataset),
     output:
         report(
-            "results/plots/lens/{student}/{teacher}/{dataset}.png",
+            R("results/plots/lens/{student}/{teacher}/{dataset}.png"),
             caption="../report/lens.rst",
             category="Lens",
             subcategory="{student} / {teacher} / {dataset}",
@@ -59,9 +59,9 @@ rule lens_plot:
     params:
         condition_order=list(config["conditions"]),
     log:
-        "results/logs/lens_plot/{student}/{teacher}/{dataset}.log",
+        R("results/logs/lens_plot/{student}/{teacher}/{dataset}.log"),
     benchmark:
-        "results/benchmarks/lens_plot/{student}/{teacher}/{dataset}.tsv"
+        R("results/benchmarks/lens_plot/{student}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/report.yaml"
     script:

@@ -1,16 +1,16 @@
 rule teacher:
     input:
-        data="results/data/{dataset}/{split}.parquet",
+        data=R("results/data/{dataset}/{split}.parquet"),
         weights=lambda wc: targets.converted_weights(config, "teachers", wc.teacher),
         files=lambda wc: teacher_split_files(config, wc.teacher, wc.dataset, wc.split),
     output:
-        "results/rationales/{teacher}/{dataset}/{split}.parquet",
+        R("results/rationales/{teacher}/{dataset}/{split}.parquet"),
     params:
         spec=lambda wc: teacher_spec(config, wc.teacher, wc.dataset),
     log:
-        "results/logs/teacher/{teacher}/{dataset}/{split}.log",
+        R("results/logs/teacher/{teacher}/{dataset}/{split}.log"),
     benchmark:
-        "results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv"
+        R("results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv")
     resources:
         **targets.resources_for(config, "teacher"),
     conda:

@@ -1,16 +1,16 @@
 rule student_base:
     input:
-        train="results/data/{dataset}/train.parquet",
-        rationales="results/rationales/{teacher}/{dataset}/train.parquet",
+        train=R("results/data/{dataset}/train.parquet"),
+        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
         weights=lambda wc: targets.converted_weights(config, "students", wc.student),
     output:
-        directory("results/students/{student}/{teacher}/{dataset}/base"),
+        directory(R("results/students/{student}/{teacher}/{dataset}/base")),
     params:
         spec=lambda wc: student_base_spec(config, wc.student),
     log:
-        "results/logs/student_base/{student}/{teacher}/{dataset}.log",
+        R("results/logs/student_base/{student}/{teacher}/{dataset}.log"),
     benchmark:
-        "results/benchmarks/student_base/{student}/{teacher}/{dataset}.tsv"
+        R("results/benchmarks/student_base/{student}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/train.yaml"
     script:
@@ -19,20 +19,20 @@ rule student_base:
 
 rule train:
     input:
-        base="results/students/{student}/{teacher}/{dataset}/base",
-        rows="results/conditions/{teacher}/{dataset}/{condition}/train.parquet",
+        base=R("results/students/{student}/{teacher}/{dataset}/base"),
+        rows=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
     output:
-        model=directory("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
-        log="results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet",
+        model=directory(R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")),
+        log=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet"),
     params:
         spec=lambda wc: training_spec(config, wc.student),
     threads: targets.threads_for(config, "train")
     resources:
         **targets.resources_for(config, "train"),
     log:
-        "results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log",
+        R("results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:
-        "results/benchmarks/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv"
+        R("results/benchmarks/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
     conda:
         "../../envs/train.yaml"
     script:
