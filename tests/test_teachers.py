@@ -9,7 +9,10 @@ from cotdistill.teachers import parse_stated_answer, run_teacher
 
 
 def _jsonl(shared, path):
-    return load_dataset_split({"source": "jsonl", "files": {"train": str(shared / path)}}, "train")
+    """Every row of a real file (122 CommonsenseQA train rows repeat a choice text; the
+    workflow skips them by default, these tests check coverage of the whole release)."""
+    return load_dataset_split({"source": "jsonl", "files": {"train": str(shared / path)},
+                               "repeated_choices": "keep"}, "train")
 
 
 def test_precomputed_real_commonsense_qa_rationales_full_coverage(shared_data):

@@ -285,7 +285,8 @@ def student_base_spec(config: Mapping, student: str) -> dict:
 def model_source(config: Mapping, owner: str, name: str) -> dict:
     """The weights source of a student, teacher or attributor: ``{model, revision, gguf_file}``."""
     spec = attributor_model(config, name) if owner == "attributors" else config[owner][name]
-    return {k: spec[k] for k in ("model", "revision", "gguf_file") if spec.get(k)}
+    return {k: spec[k] for k in ("model", "revision", "gguf_file", "trust_remote_code")
+            if spec.get(k)}
 
 
 # ---- attribution ---------------------------------------------------------------

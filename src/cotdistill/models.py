@@ -46,6 +46,8 @@ def source_kwargs(spec: Mapping[str, Any]) -> dict:
         kw["revision"] = spec["revision"]
     if spec.get("gguf_file"):
         kw["gguf_file"] = spec["gguf_file"]
+    if spec.get("trust_remote_code") is True:  # runs the model repository's own Python code
+        kw["trust_remote_code"] = True
     return kw
 
 
@@ -53,7 +55,7 @@ def locate(spec: Mapping[str, Any], weights: str | None = None) -> tuple[str, di
     """(path, from_pretrained kwargs): the converted ``weights`` folder when there is
     one, else the spec's own source."""
     if weights:
-        return weights, {}
+        return weights, {k: v for k, v in source_kwargs(spec).items() if k == "trust_remote_code"}
     return resolve_model(spec["model"]), source_kwargs(spec)
 
 

@@ -50,7 +50,8 @@ class HFTeacher(Teacher):
                  max_new_tokens: int = 96, do_sample: bool = False, temperature: float = 0.7,
                  top_p: float = 0.95, stop: Sequence[str] = DEFAULT_STOP, batch_size: int = 32,
                  batch_tokens: int = 8192, share_prefix: bool = True, shard_size: int = 256, seed: int = 0, dtype: str = "auto",
-                 device_map: str | None = "auto", weights: str | None = None):
+                 device_map: str | None = "auto", weights: str | None = None,
+                 trust_remote_code: bool = False):
         super().__init__(model=model, prompt=prompt)
         self.model_name, self.revision, self.gguf_file = model, revision, gguf_file
         self.prompt = FewShotPrompt.load(prompt)
@@ -62,6 +63,7 @@ class HFTeacher(Teacher):
         self.batch_size, self.shard_size = int(batch_size), int(shard_size)
         self.batch_tokens, self.share_prefix = int(batch_tokens), bool(share_prefix)
         self.dtype, self.device_map, self.weights = dtype, device_map, weights
+        self.trust_remote_code = trust_remote_code is True  # off unless the config says true
         self._model = self._tok = None
 
     # -- loading ---------------------------------------------------------------
@@ -70,7 +72,7 @@ class HFTeacher(Teacher):
 
         if self._model is None:
             source = {"model": self.model_name, "revision": self.revision,
-                      "gguf_file": self.gguf_file}
+                      "gguf_file": self.gguf_file, "trust_remote_code": self.trust_remote_code}
             path, kw = locate(source, self.weights)
             self._tok = AutoTokenizer.from_pretrained(path, **kw)
             self._tok.padding_side = "left"  # generation continues from the right edge
