@@ -169,3 +169,18 @@ def test_a_sixth_choice_letter_is_in_the_scratch_tokenizer(tmp_path, csqa_lines)
                       str(tmp_path / "r.parquet"), str(tmp_path / "base"))
     tok = load_tokenizer(tmp_path / "base")
     assert tok.unk_token_id not in tok("Answer: (F)", add_special_tokens=False)["input_ids"]
+
+
+def test_passed_checks_are_remembered_until_a_file_changes(tmp_path, csqa_lines):
+    import os
+
+    train = write(tmp_path / "train.jsonl", csqa_lines[:20])
+    test = write(tmp_path / "test.jsonl", csqa_lines[30:40])
+    config, cache = jsonl_config(train, test), tmp_path / "cache.json"
+    assert input_problems(config, cache) == [] and cache.exists()
+    remembered = cache.read_text()
+    assert input_problems(config, cache) == [] and cache.read_text() == remembered
+    write(test, csqa_lines[30:39] + ["[]\n"])  # an edit: checked again, and caught
+    os.utime(test, ns=(os.stat(test).st_atime_ns, os.stat(test).st_mtime_ns + 10**9))
+    (p,) = input_problems(config, cache)
+    assert str(test) in p and "row 10" in p

@@ -10,6 +10,7 @@ config key, and the fix.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -21,20 +22,28 @@ from .models import PACKAGE_PREFIX
 SPLITS = ("train", "test")
 
 
-def check_inputs(config: Mapping, source: str = "the config's inputs") -> None:
-    problems = input_problems(config)
+def check_inputs(config: Mapping, source: str = "the config's inputs",
+                 cache: str | Path | None = None) -> None:
+    problems = input_problems(config, cache)
     if problems:
         raise InvalidConfig(source, problems)
 
 
-def input_problems(config: Mapping) -> list[str]:
+def input_problems(config: Mapping, cache: str | Path | None = None) -> list[str]:
+    """``cache``: a JSON file remembering checks that passed, keyed by the entry and
+    each file's size and modification time, so a dry run rereads only edited files."""
+    passed = _Passed(cache)
     problems = []
     for name, spec in (config.get("datasets") or {}).items():
         if spec.get("source") == "jsonl":
-            problems += dataset_problems(name, spec)
+            problems += passed.check(("dataset", name, spec), (spec.get("files") or {}).values(),
+                                     lambda: dataset_problems(name, spec))
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") == "precomputed":
-            problems += rationale_problems(tname, tspec)
+            files = [f for d in (tspec.get("datasets") or {}).values()
+                     for f in {**(tspec.get("files") or {}), **((d or {}).get("files") or {})}.values()]
+            problems += passed.check(("rationales", tname, tspec), files,
+                                     lambda: rationale_problems(tname, tspec))
     for owner in ("students", "teachers"):
         for name, spec in (config.get(owner) or {}).items():
             problem = model_path_problem(spec.get("model"))
@@ -127,3 +136,32 @@ def _quiet(logger: str):
         yield
     finally:
         log.setLevel(level)
+
+
+class _Passed:
+    """The checks that passed before, for files unchanged since."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        try:
+            self.keys = set(json.loads(self.path.read_text())) if self.path else set()
+        except (OSError, ValueError):
+            self.keys = set()
+
+    def check(self, what, files, run) -> list[str]:
+        stats = []
+        for f in files:
+            try:
+                st = os.stat(f)
+            except OSError:
+                return run()  # a missing file: let the check name it
+            stats.append([str(f), st.st_size, st.st_mtime_ns])
+        key = json.dumps([what, stats], sort_keys=True, default=str)
+        if key in self.keys:
+            return []
+        problems = run()
+        if not problems and self.path:
+            self.keys.add(key)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(sorted(self.keys)))
+        return problems

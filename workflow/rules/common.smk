@@ -26,7 +26,9 @@ from cotdistill.config import (
 check_config(
     config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 )
-check_inputs(config)  # every dataset, rationale file and model path, before any job
+# every dataset, rationale file and model path, before any job (passed checks of
+# unchanged files are remembered, so a dry run rereads only what was edited)
+check_inputs(config, cache=os.path.join(".snakemake", "cotdistill", "input-checks.json"))
 
 # every output goes under the config's own results folder (``results:``)
 RESULTS = results_dir(config)
