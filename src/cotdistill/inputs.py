@@ -44,12 +44,27 @@ def input_problems(config: Mapping, cache: str | Path | None = None) -> list[str
                      for f in {**(tspec.get("files") or {}), **((d or {}).get("files") or {})}.values()]
             problems += passed.check(("rationales", tname, tspec), files,
                                      lambda: rationale_problems(tname, tspec))
+    problems += model_problems(config, model_path_problem)
+    return problems
+
+
+def model_problems(config: Mapping, check) -> list[str]:
+    """``check(model)`` on every student's and teacher's model, as config problems."""
+    problems = []
     for owner in ("students", "teachers"):
         for name, spec in (config.get(owner) or {}).items():
-            problem = model_path_problem(spec.get("model"))
+            problem = check(spec.get("model"))
             if problem:
                 problems.append(f"'{owner}.{name}.model': {problem}")
     return problems
+
+
+def check_offline_models(config: Mapping, source: str = "the config's models") -> None:
+    """Before a real run (not a dry run, which may plan models it has not got): every
+    hub model must be in the local cache when the hub is offline."""
+    problems = model_problems(config, offline_hub_problem)
+    if problems:
+        raise InvalidConfig(source, problems)
 
 
 def dataset_problems(name: str, spec: Mapping) -> list[str]:
@@ -102,21 +117,25 @@ def rationale_problems(teacher: str, spec: Mapping) -> list[str]:
     return problems
 
 
-def model_path_problem(model) -> str | None:
-    """Why ``model`` (a folder or a hub id) cannot load here, or None.
+def _names_folder(model) -> bool:
+    return isinstance(model, str) and not model.startswith(PACKAGE_PREFIX) and (
+        Path(model).expanduser().exists() or model.startswith((".", "/", "~"))
+        or model.count("/") > 1)
 
-    A value that names a folder (it starts with '.', '/' or '~', or has more
-    than one '/') must exist. A hub id ('org/name') must be in the local hub
-    cache when the hub is offline (HF_HUB_OFFLINE=1).
-    """
-    if not isinstance(model, str) or model.startswith(PACKAGE_PREFIX):
-        return None  # package models are resolved by the config check
-    path = Path(model).expanduser()
-    if path.exists():
-        return None
-    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+
+def model_path_problem(model) -> str | None:
+    """Why ``model`` cannot load here, or None: a value that names a folder (it
+    starts with '.', '/' or '~', or has more than one '/') must exist."""
+    if _names_folder(model) and not Path(model).expanduser().exists():
         return (f"folder {model} not found. Fix: correct the path (relative to the working "
                 "directory), or give a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct")
+    return None
+
+
+def offline_hub_problem(model) -> str | None:
+    """A hub id ('org/name') must be in the local hub cache when the hub is offline."""
+    if not isinstance(model, str) or model.startswith(PACKAGE_PREFIX) or _names_folder(model):
+        return None
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         from huggingface_hub import try_to_load_from_cache
 

@@ -5,7 +5,7 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, installed or not
 
 from cotdistill import experiments, targets
-from cotdistill.inputs import check_inputs
+from cotdistill.inputs import check_inputs, check_offline_models
 from cotdistill.config import (
     attribution_spec,
     check_config,
@@ -40,7 +40,8 @@ def R(path):
     return targets.relocate(config, path)
 
 
-onstart:
+onstart:  # real runs only: a dry run may plan models this machine has not got
+    check_offline_models(config)
     experiments.claim(RESULTS, CONFIG_FILES)
 
 NAME = r"[A-Za-z0-9_.\-]+"
