@@ -187,3 +187,56 @@ def test_passed_checks_are_remembered_until_a_file_changes(tmp_path, csqa_lines)
     os.utime(test, ns=(os.stat(test).st_atime_ns, os.stat(test).st_mtime_ns + 10**9))
     (p,) = input_problems(config, cache)
     assert str(test) in p and "row 10" in p
+
+
+def test_the_conditions_job_refuses_leaked_test_questions_or_counts_them(tmp_path, csqa_lines):
+    """Any source (hub datasets too): the job that reads both splits checks them."""
+    from cotdistill.stages import make_conditions
+    from cotdistill.tables import read_provenance, write_table
+
+    train = load_jsonl(write(tmp_path / "train.jsonl", csqa_lines[:12]))
+    test = load_jsonl(write(tmp_path / "test.jsonl", csqa_lines[10:16]))  # 2 rows leak
+    write_table(train, tmp_path / "train.parquet")
+    write_table(test, tmp_path / "test.parquet")
+    write_table(pd.DataFrame({"id": train["id"], "rationale": "because", "teacher_correct": True}),
+                tmp_path / "r.parquet")
+    args = ("label_only", {}, False, str(tmp_path / "train.parquet"),
+            str(tmp_path / "test.parquet"), str(tmp_path / "r.parquet"),
+            str(tmp_path / "out_train.parquet"), str(tmp_path / "out_test.parquet"))
+    with pytest.raises(InputError) as e:
+        make_conditions(*args)
+    assert e.value.path == str(tmp_path / "test.parquet") and "2 test question(s)" in e.value.problem
+    assert not (tmp_path / "out_test.parquet").exists()
+    make_conditions(*args, allow_overlap=True)
+    assert read_provenance(tmp_path / "out_test.parquet")["params"]["overlap_with_train"] == 2
+
+
+def test_non_utf8_rationale_file_names_the_line(tmp_path):
+    path = write(tmp_path / "r.jsonl", ['{"id": "a", "rationale": "x"}\n',
+                                        b'{"id": "b", "rationale": "caf\xe9"}\n'])
+    with pytest.raises(InputError) as e:
+        read_rationale_file(path, "id", "rationale")
+    assert e.value.row == 2 and "not UTF-8" in e.value.problem
+
+
+def test_a_full_disk_names_the_file_and_leaves_the_old_table(tmp_path, monkeypatch):
+    import errno
+
+    import pyarrow.parquet as pq
+
+    from cotdistill.errors import OutputError
+    from cotdistill.tables import write_table
+
+    path = tmp_path / "t.parquet"
+    write_table(pd.DataFrame({"a": [1]}), path)
+    before = path.read_bytes()
+
+    def full(table, where, **kw):
+        open(where, "wb").write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(pq, "write_table", full)
+    with pytest.raises(OutputError) as e:
+        write_table(pd.DataFrame({"a": [2]}), path)
+    assert str(e.value).startswith(f"{path}: could not be written (No space left on device)")
+    assert "free space" in str(e.value)
+    assert path.read_bytes() == before and not (tmp_path / "t.parquet.tmp").exists()

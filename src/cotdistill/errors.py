@@ -16,6 +16,17 @@ class InputError(CotDistillError):
         super().__init__(f"{where}: {problem}. Fix: {fix}")
 
 
+class OutputError(CotDistillError):
+    """A result that could not be written (a full disk, no permission): names the file."""
+
+    def __init__(self, path: str, error: OSError):
+        self.path = str(path)
+        reason = error.strerror or str(error)
+        super().__init__(f"{path}: could not be written ({reason}). Fix: free space on (or "
+                         f"grant write access to) the disk that holds it (df -h), then run the "
+                         f"workflow again: finished results are kept")
+
+
 class ConfigError(CotDistillError):
     """Bad configuration: names the key and the fix."""
 

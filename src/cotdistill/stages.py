@@ -12,6 +12,7 @@ from typing import Mapping
 
 from . import conditions as cond
 from .data import letters, load_dataset_split
+from .errors import InputError, OutputError
 from .models import convert_to_hf, locate
 from .tables import read_table, write_table
 from .teachers import run_teacher
@@ -56,9 +57,21 @@ def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
 
 def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
                     test_data: str, rationales: str, out_train: str, out_test: str,
-                    scores: str | None = None) -> None:
-    """``scores``: the scores table of the source the condition reads, if it needs one."""
+                    scores: str | None = None, allow_overlap: bool = False) -> None:
+    """``scores``: the scores table of the source the condition reads, if it needs one.
+    Test questions also in train stop the job unless ``allow_overlap`` (then they are
+    counted in the log and in the test table's provenance, ``overlap_with_train``)."""
+    from .data.overlap import overlapping
+
     data, rat = read_table(train_data), read_table(rationales)
+    test_data_table = read_table(test_data)
+    leaked = overlapping(data, test_data_table)
+    if len(leaked) and not allow_overlap:
+        raise InputError(test_data, None, f"{len(leaked)} test question(s) also appear in "
+                         f"{train_data} (first: id {leaked['id'].iloc[0]}, {leaked['why'].iloc[0]})",
+                         "remove them from one split, or set the dataset's allow_overlap: true")
+    if len(leaked):
+        log.warning("%d test questions also appear in train (allow_overlap: true)", len(leaked))
     table = read_table(scores) if scores else None
     rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,
                             scores_path=scores or "scores", rationales_path=rationales)
@@ -66,9 +79,10 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
     params = {"condition": name, "spec": spec, "only_correct": only_correct}
     upstream = [train_data, rationales] + ([scores] if scores else [])
     write_table(rows, out_train, params=params, upstream=upstream)
-    test = cond.build_test(read_table(test_data))
+    test = cond.build_test(test_data_table)
     test["rationale_first"] = cond.resolve(name, spec)[0].rationale_first
-    write_table(test, out_test, params=params, upstream=[test_data])
+    write_table(test, out_test, params={**params, "overlap_with_train": len(leaked)},
+                upstream=[test_data])
 
 
 def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
@@ -156,9 +170,12 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
     last = history.iloc[-1]
     log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
              last["tokens_per_s"])
-    Path(out_model).mkdir(parents=True, exist_ok=True)
-    for_saving(model).save_pretrained(out_model)
-    tok.save_pretrained(out_model)
+    try:
+        Path(out_model).mkdir(parents=True, exist_ok=True)
+        for_saving(model).save_pretrained(out_model)
+        tok.save_pretrained(out_model)
+    except OSError as e:
+        raise OutputError(out_model, e) from e
     write_table(history, out_log, params={"training": dict(train_spec), "seed": seed},
                 upstream=[condition_train])
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from .errors import OutputError
 
 PROVENANCE_KEY = b"cotdistill.provenance"
 
@@ -77,8 +78,12 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike,
     meta[PROVENANCE_KEY] = json.dumps(provenance(params, upstream), default=str).encode()
     table = table.replace_schema_metadata(meta)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)  # a killed job never leaves a half-written table behind
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)  # a killed job never leaves a half-written table behind
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(str(path), e) from e
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:

@@ -11,6 +11,7 @@ rule conditions:
     params:
         spec=lambda wc: config["conditions"][wc.condition],
         only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
+        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
     log:
         R("results/logs/conditions/{teacher}/{dataset}/{condition}.log"),
     benchmark:

@@ -10,4 +10,5 @@ with job_log(snakemake.log[0]):
     make_conditions(snakemake.wildcards.condition, snakemake.params.spec,
                     snakemake.params.only_correct, snakemake.input.train, snakemake.input.test,
                     snakemake.input.rationales, snakemake.output.train, snakemake.output.test,
-                    scores=optional_path(snakemake.input.scores))
+                    scores=optional_path(snakemake.input.scores),
+                    allow_overlap=snakemake.params.allow_overlap)
