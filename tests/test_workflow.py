@@ -1,5 +1,6 @@
 """The workflow end to end through real Snakemake runs on a small config."""
 
+import json
 import os
 import re
 import shutil
@@ -349,24 +350,110 @@ def results_digest(workdir) -> dict:
             for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
 
 
-def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(tmp_path, shared_data):
-    """The lost-work sequence (a finished run, then a dataset pointed at a file with a
-    broken line, then the revert), and an in-place edit of one training row."""
+@pytest.fixture(scope="module")
+def jsonl_run(tmp_path_factory, shared_data):
+    """A finished run on 16 + 8 real CommonsenseQA questions (files in the run's folder),
+    real PaLM rationales, one condition, one seed. Returns (folder, config, lines)."""
+    workdir = tmp_path_factory.mktemp("jsonl_run")
     with open(shared_data / "commonsense_qa/train_rand_split.jsonl") as f:
         lines = [next(f) for _ in range(24)]
-    (tmp_path / "train.jsonl").write_text("".join(lines[:16]))
-    (tmp_path / "test.jsonl").write_text("".join(lines[16:]))
+    (workdir / "train.jsonl").write_text("".join(lines[:16]))
+    (workdir / "test.jsonl").write_text("".join(lines[16:]))
+    rationales = shared_data / "rationales/commonsense_qa/palm540b.train.jsonl"
     cfg = {"datasets": {"d": {"source": "jsonl", "files": {
-               "train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")}}},
-           "teachers": {"palm": {"backend": "precomputed", "datasets": {"d": {"files": {
-               "train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}},
+               "train": str(workdir / "train.jsonl"), "test": str(workdir / "test.jsonl")}}},
+           "teachers": {"palm": {"backend": "precomputed",
+                                 "datasets": {"d": {"files": {"train": str(rationales)}}}}},
            "students": {"tiny": {"kind": "scratch_gpt2",
                                  "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
            "conditions": {"label_only": {}}, "seeds": [0],
            "training": {"max_steps": 2, "batch_size": 8}, "lens": False}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    run = snakemake(tmp_path, "--cores", "2")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(workdir, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
+    return workdir, cfg, lines
+
+
+def _row(line: str, edit) -> str:
+    row = json.loads(line)
+    edit(row)
+    return json.dumps(row) + "\n"
+
+
+def _blank_gold(row):
+    for choice in row["question"]["choices"]:
+        if choice["label"] == row["answerKey"]:
+            choice["text"] = ""
+
+
+# (case, how to break the finished run: {file name: lines} and a config edit, what the
+# message must say). Each breaks the run's own files or config, never the real data.
+BAD_INPUTS = [
+    ("empty gold choice", lambda L: {"test": L[16:20] + [_row(L[20], _blank_gold)]}, None,
+     "test_bad.jsonl, row 5: choice"),
+    ("whitespace-only question",
+     lambda L: {"train": L[:3] + [_row(L[3], lambda r: r["question"].update(stem=" \t "))]},
+     None, "train_bad.jsonl, row 4: missing or blank 'question'"),
+    ("test question also in train",
+     lambda L: {"test": L[16:23] + [_row(L[2], lambda r: r.update(id="copy"))]}, None,
+     "'datasets.d': 1 test question(s)"),
+    ("subset larger than the file", None,
+     lambda c: c["datasets"]["d"].update(subset={"train": 50}), "'datasets.d.subset.train'"),
+    ("typo under threads", None, lambda c: c.update(threads={"trian": 2}),
+     "'threads.trian': unknown key. Fix: did you mean 'train'?"),
+    ("typo under resources", None, lambda c: c.update(resources={"evalute": {"mem_mb": 9}}),
+     "'resources.evalute': unknown key. Fix: did you mean 'evaluate'?"),
+    ("non-UTF-8 bytes", lambda L: {"train": L[:4] + [b"\xff" + L[4].encode()]}, None,
+     "train_bad.jsonl, row 5: bytes that are not UTF-8"),
+    ("a JSON array line", lambda L: {"train": L[:6] + ["[1, 2]\n"]}, None,
+     "train_bad.jsonl, row 7: a JSON list, not an object"),
+    ("a non-object line", lambda L: {"train": L[:6] + ["42\n"]}, None,
+     "train_bad.jsonl, row 7: a JSON int, not an object"),
+    ("malformed rationale line",
+     lambda L: {"rationales": ['{"id": "a", "rationale": "x"}\n', '{"id": "b", \n']}, None,
+     "rationales_bad.jsonl, row 2: not valid JSON"),
+    ("missing pretrained folder", None, lambda c: c["students"].update(
+        p={"kind": "pretrained", "model": "./models/not-here"}),
+     "'students.p.model': folder ./models/not-here not found"),
+    ("lr: 1e-3 read as text", None, lambda c: c["training"].update(lr="1e-3"),
+     "'training.lr': '1e-3' is not of type 'number'. Fix: YAML read '1e-3' as text"),
+    ("schema and meaning together", None, lambda c: (
+        c["training"].update(epoch=3), c["conditions"].update(x={"function": "nope"})),
+     "has 2 problem(s)"),
+]
+
+
+@pytest.mark.parametrize("case,files,edit,expected", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_stops_before_any_job_and_changes_nothing(jsonl_run, case, files, edit,
+                                                            expected):
+    workdir, cfg, lines = jsonl_run
+    before = results_digest(workdir)
+    bad = json.loads(json.dumps(cfg))
+    for name, content in (files(lines) if files else {}).items():
+        path = workdir / f"{name}_bad.jsonl"
+        path.write_bytes(b"".join(x if isinstance(x, bytes) else x.encode() for x in content))
+        if name == "rationales":
+            bad["teachers"]["palm"]["datasets"]["d"]["files"]["train"] = str(path)
+        else:
+            bad["datasets"]["d"]["files"][name] = str(path)
+    if edit:
+        edit(bad)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(bad))
+    try:
+        run = snakemake(workdir, "--cores", "2")
+    finally:
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert run.returncode != 0
+    assert expected in run.stderr, run.stderr[-2000:]
+    assert "nothing has been run" in run.stderr
+    assert results_digest(workdir) == before
+
+
+def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(jsonl_run):
+    """The lost-work sequence (a finished run, then a dataset pointed at a file with a
+    broken line, then the revert), and an in-place edit of one training row."""
+    tmp_path, cfg, lines = jsonl_run
+    cfg = json.loads(json.dumps(cfg))
     before = results_digest(tmp_path)
 
     broken = lines[16:21] + ['{"id": "x", "question": \n'] + lines[22:]
