@@ -20,7 +20,7 @@ def identity(config_files: Sequence[str]) -> list[str]:
     return [str(Path(f).resolve()) for f in config_files]
 
 
-def owner_problem(results: str, config_files: Sequence[str]) -> None:
+def check_results_owner(results: str, config_files: Sequence[str]) -> None:
     """Raise :class:`ConfigError` when ``results`` holds another config's results."""
     marker = Path(results) / MARKER
     if not marker.exists():

@@ -33,7 +33,7 @@ check_inputs(config, cache=os.path.join(".snakemake", "cotdistill", "input-check
 # every output goes under the config's own results folder (``results:``)
 RESULTS = results_dir(config)
 CONFIG_FILES = [str(f) for f in workflow.overwrite_configfiles] or ["config.yaml"]
-experiments.owner_problem(RESULTS, CONFIG_FILES)  # another config's results: stop here
+experiments.check_results_owner(RESULTS, CONFIG_FILES)  # another config's results: stop here
 
 
 def R(path):
