@@ -240,3 +240,25 @@ def test_a_full_disk_names_the_file_and_leaves_the_old_table(tmp_path, monkeypat
     assert str(e.value).startswith(f"{path}: could not be written (No space left on device)")
     assert "free space" in str(e.value)
     assert path.read_bytes() == before and not (tmp_path / "t.parquet.tmp").exists()
+
+
+def test_the_summary_counts_skipped_rows_and_allowed_overlap(tmp_path, csqa_lines):
+    from cotdistill.data.counts import counts_markdown, data_counts
+    from cotdistill.stages import make_data
+
+    def repeat(row):
+        row["question"]["choices"][1]["text"] = row["question"]["choices"][0]["text"]
+    train = write(tmp_path / "train.jsonl", csqa_lines[:10] + [edited(csqa_lines[10], repeat)])
+    test = write(tmp_path / "test.jsonl", csqa_lines[5:8] + csqa_lines[30:35])  # 3 leak
+    spec = {"source": "jsonl", "files": {"train": str(train), "test": str(test)},
+            "allow_overlap": True}
+    paths = [str(tmp_path / "d" / f"{s}.parquet") for s in ("train", "test")]
+    for split, path in zip(("train", "test"), paths):
+        make_data(spec, split, path)
+    table = data_counts(paths)
+    assert table.to_dict("records") == [
+        {"dataset": "d", "split": "train", "rows": 10, "skipped (repeated choices)": 1,
+         "also in train": ""},
+        {"dataset": "d", "split": "test", "rows": 8, "skipped (repeated choices)": 0,
+         "also in train": 3}]
+    assert "| d | test | 8 | 0 | 3 |" in counts_markdown(table)

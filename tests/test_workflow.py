@@ -156,6 +156,8 @@ def test_comparisons_and_verdicts_come_from_the_runs(finished_run):
     assert "\\toprule" in tex and "label\\_only" in tex
     summary = (finished_run / "results/summary.md").read_text()
     assert "## Rules" in summary and "## tiny / rulebased / synthetic" in summary
+    train_rows = len(pd.read_parquet(finished_run / "results/data/synthetic/train.parquet"))
+    assert f"| synthetic | train | {train_rows} | 0 |  |" in summary  # the data counts
     verdicts = pd.read_csv(finished_run / "results/tables/verdicts.csv").set_index("claim")
     # SMALL has no cot_after, which every claim compares with: none is judged, each says why
     assert (verdicts["verdict"] == "not judged").all()

@@ -240,9 +240,12 @@ def make_lens_plot(lens_paths: list[str], out: str, title: str,
 
 
 def make_summary(comparisons: str, emergence: str | None, metric: str, margin: float,
-                 datasets: Mapping, out_md: str, out_csv: str, out_html: str | None = None) -> None:
-    """results/summary.md: a verdict per claim and unit (see ``verdicts``)."""
+                 datasets: Mapping, out_md: str, out_csv: str, out_html: str | None = None,
+                 data: list[str] = ()) -> None:
+    """results/summary.md: a verdict per claim and unit (see ``verdicts``), and what
+    each dataset split kept and skipped (``data``: the data tables)."""
     import pandas as pd
+    from .data.counts import counts_markdown, data_counts
     from .data.synthetic import CLAIM_NOTES
     from .verdicts import summary_markdown, verdicts
 
@@ -252,7 +255,10 @@ def make_summary(comparisons: str, emergence: str | None, metric: str, margin: f
                                      for d in datasets.values()) else []
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
-    Path(out_md).write_text(summary_markdown(table, metric, margin, notes))
+    markdown = summary_markdown(table, metric, margin, notes)
+    if data:
+        markdown += "\n" + counts_markdown(data_counts(list(data)))
+    Path(out_md).write_text(markdown)
     if out_html:
         from .plotting import write_html
         from .verdicts import RULES

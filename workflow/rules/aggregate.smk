@@ -40,6 +40,8 @@ rule summary:
     input:
         comparisons=R("results/tables/comparisons.csv"),
         emergence=R(targets.LENS_TABLES[1]) if lens_enabled(config) else [],
+        data=[R(f"results/data/{d}/{s}.parquet") for d in dict.fromkeys(d for _, d in units(config))
+              for s in ("train", "test")],
     output:
         md=R("results/summary.md"),
         csv=R("results/tables/verdicts.csv"),

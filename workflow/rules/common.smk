@@ -20,6 +20,7 @@ from cotdistill.config import (
     teacher_spec,
     teacher_split_files,
     training_spec,
+    units,
     verdicts_spec,
 )
 

@@ -9,4 +9,5 @@ from cotdistill.stages import make_summary  # noqa: E402
 with job_log(snakemake.log[0]):
     make_summary(snakemake.input.comparisons, snakemake.input.emergence or None,
                  snakemake.params.metric, snakemake.params.margin, snakemake.params.datasets,
-                 snakemake.output.md, snakemake.output.csv, snakemake.output.html)
+                 snakemake.output.md, snakemake.output.csv, snakemake.output.html,
+                 data=list(snakemake.input.data))
