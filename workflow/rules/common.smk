@@ -41,6 +41,13 @@ def R(path):
     return targets.relocate(config, path)
 
 
+def scratch_only(wc, pattern):
+    """``pattern`` filled for a scratch student, nothing for a pretrained one."""
+    if config["students"][wc.student].get("kind") != "scratch_gpt2":
+        return []
+    return pattern.format(dataset=wc.dataset, teacher=wc.teacher)
+
+
 onstart:  # real runs only: a dry run may plan models this machine has not got
     check_offline_models(config)
     experiments.claim(RESULTS, CONFIG_FILES)

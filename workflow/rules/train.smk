@@ -1,7 +1,9 @@
 rule student_base:
     input:
-        train=R("results/data/{dataset}/train.parquet"),
-        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
+        # a scratch tokenizer is trained on the data and rationales; a pretrained
+        # student's is its own, so rationales changing rebuild nothing for it
+        train=lambda wc: scratch_only(wc, R("results/data/{dataset}/train.parquet")),
+        rationales=lambda wc: scratch_only(wc, R("results/rationales/{teacher}/{dataset}/train.parquet")),
         weights=lambda wc: targets.converted_weights(config, "students", wc.student),
     output:
         directory(R("results/students/{student}/{teacher}/{dataset}/base")),
