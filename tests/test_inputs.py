@@ -243,7 +243,7 @@ def test_a_full_disk_names_the_file_and_leaves_the_old_table(tmp_path, monkeypat
 
 
 def test_the_summary_counts_skipped_rows_and_allowed_overlap(tmp_path, csqa_lines):
-    from cotdistill.data.counts import counts_markdown, data_counts
+    from cotdistill.data.counts import data_counts, data_section
     from cotdistill.stages import make_data
 
     def repeat(row):
@@ -261,4 +261,4 @@ def test_the_summary_counts_skipped_rows_and_allowed_overlap(tmp_path, csqa_line
          "also in train": ""},
         {"dataset": "d", "split": "test", "rows": 8, "skipped (repeated choices)": 0,
          "also in train": 3}]
-    assert "| d | test | 8 | 0 | 3 |" in counts_markdown(table)
+    assert "| d | test | 8 | 0 | 3 |" in data_section(paths)

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
+from .config import teacher_spec, teacher_split_files
 from .errors import CotDistillError, InputError, InvalidConfig
 from .models import PACKAGE_PREFIX
 
@@ -40,10 +41,10 @@ def input_problems(config: Mapping, cache: str | Path | None = None) -> list[str
                                      lambda: dataset_problems(name, spec))
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") == "precomputed":
-            files = [f for d in (tspec.get("datasets") or {}).values()
-                     for f in {**(tspec.get("files") or {}), **((d or {}).get("files") or {})}.values()]
+            files = [f for d in (tspec.get("datasets") or {}) for split in SPLITS
+                     for f in teacher_split_files(config, tname, d, split)]
             problems += passed.check(("rationales", tname, tspec), files,
-                                     lambda: rationale_problems(tname, tspec))
+                                     lambda: rationale_problems(config, tname))
     problems += model_problems(config, model_path_problem)
     return problems
 
@@ -70,7 +71,7 @@ def check_offline_models(config: Mapping, source: str = "the config's models") -
 def dataset_problems(name: str, spec: Mapping) -> list[str]:
     """Rows of both splits (after the subset is drawn), the subset's size, and leakage."""
     from .data.loaders import load_jsonl, select_rows
-    from .data.overlap import overlapping
+    from .data.overlap import LEAK_FIX, leak_problem, overlapping
 
     problems, splits = [], {}
     for split in SPLITS:
@@ -91,21 +92,17 @@ def dataset_problems(name: str, spec: Mapping) -> list[str]:
     if len(splits) == 2 and not spec.get("allow_overlap"):
         leaked = overlapping(splits["train"], splits["test"])
         if len(leaked):
-            first = leaked.iloc[0]
-            problems.append(
-                f"'datasets.{name}': {len(leaked)} test question(s) of {spec['files']['test']} "
-                f"also appear in {spec['files']['train']} (first: id {first['id']}, "
-                f"{first['why']}). Fix: remove them from one split, or set "
-                f"datasets.{name}.allow_overlap: true to keep them (they are counted)")
+            problems.append(f"'datasets.{name}': {leak_problem(leaked, spec['files']['test'], spec['files']['train'])}. "
+                            f"Fix: {LEAK_FIX.format(key=f'datasets.{name}.allow_overlap')}")
     return problems
 
 
-def rationale_problems(teacher: str, spec: Mapping) -> list[str]:
+def rationale_problems(config: Mapping, teacher: str) -> list[str]:
     from .teachers.precomputed import read_rationale_file
 
     problems = []
-    for dataset, dspec in (spec.get("datasets") or {}).items():
-        options = {**spec, **(dspec or {})}
+    for dataset in config["teachers"][teacher].get("datasets") or {}:
+        options = teacher_spec(config, teacher, dataset)
         for split, path in (options.get("files") or {}).items():
             if not Path(path).exists():
                 continue  # named by the config check

@@ -92,7 +92,7 @@ def end_job() -> None:
     """End a finished job's process without the interpreter's teardown.
 
     Tearing down the ~3,000 modules that torch and transformers import costs
-    about 1.2 s per job on a CPU (benchmarks/job_startup.py), paid by every
+    about 1.4 s per job on a CPU (benchmarks/job_startup.py), paid by every
     train, evaluate and lens job of a grid. Call this only after every output
     is written and closed: buffered Python output is flushed here, and atexit
     handlers do not run.

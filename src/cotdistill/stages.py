@@ -61,15 +61,14 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
     """``scores``: the scores table of the source the condition reads, if it needs one.
     Test questions also in train stop the job unless ``allow_overlap`` (then they are
     counted in the log and in the test table's provenance, ``overlap_with_train``)."""
-    from .data.overlap import overlapping
+    from .data.overlap import LEAK_FIX, leak_problem, overlapping
 
     data, rat = read_table(train_data), read_table(rationales)
     test_data_table = read_table(test_data)
     leaked = overlapping(data, test_data_table)
     if len(leaked) and not allow_overlap:
-        raise InputError(test_data, None, f"{len(leaked)} test question(s) also appear in "
-                         f"{train_data} (first: id {leaked['id'].iloc[0]}, {leaked['why'].iloc[0]})",
-                         "remove them from one split, or set the dataset's allow_overlap: true")
+        raise InputError(test_data, None, leak_problem(leaked, "this table", train_data),
+                         LEAK_FIX.format(key="the dataset's allow_overlap"))
     if len(leaked):
         log.warning("%d test questions also appear in train (allow_overlap: true)", len(leaked))
     table = read_table(scores) if scores else None
@@ -249,7 +248,7 @@ def make_summary(comparisons: str, emergence: str | None, metric: str, margin: f
     """results/summary.md: a verdict per claim and unit (see ``verdicts``), and what
     each dataset split kept and skipped (``data``: the data tables)."""
     import pandas as pd
-    from .data.counts import counts_markdown, data_counts
+    from .data.counts import data_section
     from .data.synthetic import CLAIM_NOTES
     from .verdicts import summary_markdown, verdicts
 
@@ -259,10 +258,10 @@ def make_summary(comparisons: str, emergence: str | None, metric: str, margin: f
                                      for d in datasets.values()) else []
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
-    markdown = summary_markdown(table, metric, margin, notes)
+    text = summary_markdown(table, metric, margin, notes)
     if data:
-        markdown += "\n" + counts_markdown(data_counts(list(data)))
-    Path(out_md).write_text(markdown)
+        text += "\n" + data_section(list(data))
+    Path(out_md).write_text(text)
     if out_html:
         from .plotting import write_html
         from .verdicts import RULES

@@ -27,10 +27,12 @@ def data_counts(paths: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def counts_markdown(table: pd.DataFrame) -> str:
-    cols = list(table.columns)
-    lines = ["## Data", "", "Rows each split kept, rows skipped (counted, never silent), and "
-             "test questions that also appear in train (only with allow_overlap: true).", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+DATA_NOTE = ("Rows each split kept, rows skipped (counted, never silent), and test questions "
+             "that also appear in train (only with allow_overlap: true).")
+
+
+def data_section(paths: list[str]) -> str:
+    """The summary's "Data" section for these data tables."""
+    from ..aggregate import markdown
+
+    return "## Data\n\n" + markdown(data_counts(paths), DATA_NOTE)

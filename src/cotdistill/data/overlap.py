@@ -32,3 +32,13 @@ def overlapping(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     out = test[same_id | same_text].copy()
     out["why"] = ["same id" if i else "same question and choices" for i in same_id[out.index]]
     return out
+
+
+LEAK_FIX = "remove them from one split, or set {key}: true to keep them (they are counted)"
+
+
+def leak_problem(leaked: pd.DataFrame, test_source: str, train_source: str) -> str:
+    """How the input check and the conditions job word a leak."""
+    first = leaked.iloc[0]
+    return (f"{len(leaked)} test question(s) of {test_source} also appear in {train_source} "
+            f"(first: id {first['id']}, {first['why']})")
