@@ -217,7 +217,9 @@ def test_exponent_without_dot_read_as_text_says_how_to_write_it():
 
 
 @pytest.mark.parametrize("section,typo,meant", [("threads", "trian", "train"),
-                                                ("resources", "evalute", "evaluate")])
+                                                ("resources", "evalute", "evaluate"),
+                                                # a family name of older configs
+                                                ("resources", "convert", "convert_model")])
 def test_typo_under_threads_or_resources_is_caught(section, typo, meant):
     value = 2 if section == "threads" else {"mem_mb": 1000}
     (p,) = problems(lambda c: c.setdefault(section, {}).update({typo: value}))

@@ -76,3 +76,33 @@ def test_scratch_activation_is_gpt2s_tanh_gelu():
     fused, reference = ACT2FN[SCRATCH_DEFAULTS["activation_function"]], ACT2FN["gelu_new"]
     assert SCRATCH_DEFAULTS["activation_function"] != "gelu_new"
     torch.testing.assert_close(fused(x), reference(x), rtol=1e-6, atol=1e-6)
+
+
+def test_a_lora_run_saves_adapters_only_and_loads_back_as_the_trained_model(rows_and_corpus,
+                                                                            tmp_path):
+    require("peft", "pip install peft")
+    from cotdistill.stages import train_run
+    from cotdistill.students import load_trained
+    from cotdistill.tables import write_table
+
+    rows, corpus = rows_and_corpus
+    lora = {"r": 4, "alpha": 8, "target_modules": ["c_attn"]}
+    base = base_folder(tmp_path / "base", corpus, lora=lora)
+    write_table(rows, tmp_path / "train.parquet")
+    spec = {"max_steps": 5, "batch_size": 8, "lr": 1e-2, "warmup_ratio": 0.0}
+    train_run(str(base), str(tmp_path / "train.parquet"), spec, 3, str(tmp_path / "model"),
+              str(tmp_path / "log.parquet"), progress=False)
+    saved = {p.name for p in (tmp_path / "model").iterdir()}
+    assert "adapter_model.safetensors" in saved and "model.safetensors" not in saved
+    adapters = (tmp_path / "model" / "adapter_model.safetensors").stat().st_size
+
+    # the same training in memory, merged: what the adapters must reproduce
+    model, tok = load_student(base, 3)
+    train(model, tok, rows["prompt"], rows["target"], TrainConfig(**spec), 3, progress=False)
+    expected = for_saving(model).eval()
+    loaded, _ = load_trained(tmp_path / "model", torch.device("cpu"))
+    ids = tok(list(rows["prompt"][:4]), return_tensors="pt", padding=True)
+    with torch.no_grad():
+        assert torch.allclose(loaded(**ids).logits, expected(**ids).logits, atol=1e-5)
+    full = sum(p.numel() * p.element_size() for p in expected.parameters())
+    assert adapters < full / 4  # the point: a fraction of the full model on disk

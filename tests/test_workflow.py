@@ -28,6 +28,8 @@ SMALL = {
     "attribution": {"ig": {"model": {"run": "cot_before", "seed": 0}, "n_steps": 8}},
     "seeds": [0, 1],
     "training": {"max_steps": 15, "batch_size": 8},
+    "checkpoint_every": 4,
+    "keep_weights": True,  # as the quickstart: setting changes rerun no training
     "evaluation": {"max_new_tokens_rationale": 24},
     "lens": {"tuned": {"steps": 30, "examples": 64}},
 }
@@ -311,10 +313,20 @@ def open_result(driver, category: str, path: str) -> None:
     """Click a results category in the menu, then the 'view' button of one file."""
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.LINK_TEXT, category).click()
-    row = driver.find_element(By.XPATH, f"//td[text()='{path}']/ancestor::tr")
-    row.find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
-    time.sleep(1)
+    link = wait_for(lambda: driver.find_elements(By.LINK_TEXT, category))
+    assert link, f"no '{category}' in the report's menu"
+    link[0].click()
+    row = wait_for(lambda: driver.find_elements(By.XPATH, f"//td[text()='{path}']/ancestor::tr"))
+    assert row, f"{path} is not listed under '{category}'"
+    row[0].find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
+
+
+def wait_for(find, timeout_s: float = 30.0):
+    """Poll ``find()`` until it returns something truthy (a loaded machine renders slowly)."""
+    deadline = time.time() + timeout_s
+    while not (found := find()) and time.time() < deadline:
+        time.sleep(0.2)
+    return found
 
 
 def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
@@ -325,22 +337,22 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
     driver = browser()
     try:
         driver.get((finished_run / "report.html").as_uri())
-        time.sleep(1)
-        assert "cotdistill" in driver.find_element(By.TAG_NAME, "body").text
+        assert wait_for(lambda: "cotdistill" in driver.find_element(By.TAG_NAME, "body").text)
         open_result(driver, "Accuracy", "results/tables/accuracy.html")
-        frames = driver.find_elements(By.TAG_NAME, "iframe")
+        frames = wait_for(lambda: driver.find_elements(By.TAG_NAME, "iframe"))
         assert frames, "the accuracy table is not shown"
         driver.switch_to.frame(frames[0])
-        table = driver.find_element(By.TAG_NAME, "table").text
+        tables = wait_for(lambda: driver.find_elements(By.TAG_NAME, "table"))
+        assert tables, "the accuracy table's frame stays empty"
+        table = tables[0].text
         assert "generation acc. (%) [95% CI]" in table and "label_only" in table
         driver.switch_to.default_content()
         driver.save_screenshot(str(finished_run / "report_accuracy_table.png"))
         driver.get((finished_run / "report.html").as_uri())
-        time.sleep(1)
         open_result(driver, "Accuracy", "results/plots/accuracy.png")
-        widths = driver.execute_script(
-            "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
-        assert max(widths, default=0) > 100, widths
+        widths = wait_for(lambda: [w for w in driver.execute_script(
+            "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)") if w > 100])
+        assert widths, "the accuracy plot is not rendered"
         driver.save_screenshot(str(finished_run / "report_accuracy_plot.png"))
     finally:
         driver.quit()
@@ -513,13 +525,16 @@ def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
 
 
 def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
-    """SIGKILL the whole workflow while a train, an attribution and a lens job run,
-    resume each time as a user would (--unlock, then --rerun-incomplete): every
+    """SIGKILL the whole workflow while a train (just after its first checkpoint), an
+    attribution and a lens job run, resume each time as a user would (--unlock, then
+    --rerun-incomplete): the train job resumes from its checkpoint, and every
     condition table, prediction table and metric equals the uninterrupted run's
     (training is deterministic on CPU), with one prediction row per test example."""
     import signal
 
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(SMALL, sort_keys=False))
+    # the default for large models: weights deleted once read (changes no result)
+    config = {**SMALL, "keep_weights": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
             "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
     for job in ("train", "attribution", "lens"):
@@ -527,16 +542,24 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         deadline = time.time() + 300
-        while not list((tmp_path / "results/logs").glob(f"{job}/**/*.log")):
+        # a train job dies just after its first checkpoint; the others inside their work
+        started = (lambda: list((tmp_path / "results/runs").glob("**/checkpoint/*.pt"))) \
+            if job == "train" else (lambda: list((tmp_path / "results/logs").glob(f"{job}/**/*.log")))
+        while not started():
             assert proc.poll() is None and time.time() < deadline, f"no {job} job started"
-            time.sleep(0.05)
-        time.sleep(0.5)  # inside the job's work
+            time.sleep(0.002 if job == "train" else 0.05)
+        time.sleep(0 if job == "train" else 0.5)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         assert subprocess.run(base + ["--unlock"], capture_output=True).returncode == 0
     done = subprocess.run(base + ["--cores", "2", "--rerun-incomplete"], capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    train_logs = " ".join(p.read_text() for p in (tmp_path / "results/logs/train").glob("**/*.log"))
+    assert "resumed from the checkpoint at step" in train_logs  # not retrained from scratch
+    assert not list((tmp_path / "results/runs").glob("**/checkpoint"))  # and cleaned up
+    assert not list((tmp_path / "results/runs").glob("**/model"))  # weights gone once read
+    assert len(list(finished_run.glob("results/runs/**/model"))) == 2 * len(SMALL["conditions"])
 
     def produced(root, pattern):
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob(pattern))}

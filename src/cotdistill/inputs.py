@@ -92,8 +92,9 @@ def dataset_problems(name: str, spec: Mapping) -> list[str]:
     if len(splits) == 2 and not spec.get("allow_overlap"):
         leaked = overlapping(splits["train"], splits["test"])
         if len(leaked):
-            problems.append(f"'datasets.{name}': {leak_problem(leaked, spec['files']['test'], spec['files']['train'])}. "
-                            f"Fix: {LEAK_FIX.format(key=f'datasets.{name}.allow_overlap')}")
+            leak = leak_problem(leaked, spec["files"]["test"], spec["files"]["train"])
+            fix = LEAK_FIX.format(key=f"datasets.{name}.allow_overlap")
+            problems.append(f"'datasets.{name}': {leak}. Fix: {fix}")
     return problems
 
 

@@ -162,25 +162,32 @@ def make_student_base(spec: Mapping, train_data: str | None, rationales: str | N
 
 
 def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
-              out_model: str, out_log: str, threads: int = 1, progress: bool = True) -> None:
-    from .students import for_saving, load_student
+              out_model: str, out_log: str, threads: int = 1, progress: bool = True,
+              checkpoint_dir: str | None = None, checkpoint_every: int = 0) -> None:
+    """Train one run; with ``checkpoint_dir``, save a checkpoint there every
+    ``checkpoint_every`` steps, resume from the one a killed attempt left, and
+    delete it once the model is saved."""
+    from . import checkpoints
+    from .students import load_student, save_trained
     from .train import TrainConfig, train
 
-    cfg = TrainConfig.from_dict({**train_spec, "threads": threads})
+    cfg = TrainConfig.from_dict({**train_spec, "threads": threads,
+                                 "checkpoint_every": checkpoint_every})
     rows = read_table(condition_train)
     model, tok = load_student(base_dir, seed)
-    history = train(model, tok, rows["prompt"], rows["target"], cfg, seed, progress=progress)
+    history = train(model, tok, rows["prompt"], rows["target"], cfg, seed, progress=progress,
+                    checkpoint_dir=checkpoint_dir,
+                    base=json.loads((Path(base_dir) / "student.json").read_text()))
     last = history.iloc[-1]
     log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
              last["tokens_per_s"])
     try:
-        Path(out_model).mkdir(parents=True, exist_ok=True)
-        for_saving(model).save_pretrained(out_model)
-        tok.save_pretrained(out_model)
+        save_trained(model, tok, base_dir, seed, out_model)
     except OSError as e:
         raise OutputError(out_model, e) from e
     write_table(history, out_log, params={"training": dict(train_spec), "seed": seed},
                 upstream=[condition_train])
+    checkpoints.remove(checkpoint_dir)
 
 
 def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,

@@ -7,8 +7,9 @@ data order; a pretrained student's seed varies data order (and LoRA init).
 
 Pretrained options: ``dtype``, ``gradient_checkpointing`` (trade compute for
 activation memory) and ``lora: {r, alpha, dropout, target_modules}`` (train
-low-rank adapters only, via peft; merged into the weights when saved, so
-evaluation loads a plain model).
+low-rank adapters only, via peft). A LoRA run saves its adapters only;
+``load_trained`` rebuilds the base and merges them in, so every reader gets a
+plain model.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .models import load_causal_lm, locate
 
 log = logging.getLogger(__name__)
 
+ADAPTER_ORIGIN = "adapter_base.json"  # beside a LoRA run's adapters: the base they belong to
 SPECIAL = {"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"}
 # gelu_pytorch_tanh is GPT-2's own tanh GELU (gelu_new) as one fused kernel each way:
 # the same function to float rounding, and training steps about 15% faster on a CPU
@@ -82,11 +84,39 @@ def load_tokenizer(base_dir: str | Path, **kwargs):
 
 
 def load_trained(model_dir: str | Path, device):
-    """(model in eval mode on ``device``, tokenizer) of a trained run's model folder."""
+    """(model in eval mode on ``device``, tokenizer) of a trained run's model folder.
+
+    A LoRA run's folder holds only its adapters (see ``save_trained``): the base
+    is rebuilt as training built it and the adapters are merged into it.
+    """
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()
-    return model, load_tokenizer(model_dir)
+    model_dir = Path(model_dir)
+    if (model_dir / ADAPTER_ORIGIN).exists():
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        origin = json.loads((model_dir / ADAPTER_ORIGIN).read_text())
+        model, _ = load_student(origin["base_dir"], origin["seed"])  # fresh adapters on the base
+        set_peft_model_state_dict(model, load_file(model_dir / "adapter_model.safetensors"))
+        model = for_saving(model)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(model_dir)
+    return model.to(device).eval(), load_tokenizer(model_dir)
+
+
+def save_trained(model, tok, base_dir: str | Path, seed: int, out_dir: str | Path) -> None:
+    """Save a trained run: the whole model, or for a LoRA run its adapters only
+    (megabytes instead of the base's gigabytes) with where its base comes from."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if hasattr(model, "peft_config"):
+        model.save_pretrained(out_dir)
+        (out_dir / ADAPTER_ORIGIN).write_text(
+            json.dumps({"base_dir": str(base_dir), "seed": seed}, indent=2) + "\n")
+    else:
+        for_saving(model).save_pretrained(out_dir)
+    tok.save_pretrained(out_dir)
 
 
 def load_student(base_dir: str | Path, seed: int):
@@ -139,7 +169,7 @@ def add_lora(model, lora: Mapping[str, Any]):
 
 
 def for_saving(model):
-    """The plain model to save: LoRA adapters merged into the weights."""
+    """The plain model: LoRA adapters merged into the weights."""
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.config.use_cache = True

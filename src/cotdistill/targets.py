@@ -11,6 +11,7 @@ from .config import (attributor_model, condition_scores, lens_enabled, model_sou
 from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
+BASE = "results/students/{student}/{teacher}/{dataset}/base"
 FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
          "results/tables/accuracy.tex", "results/tables/runs.csv",
          "results/tables/comparisons.csv", "results/tables/comparisons.md",
@@ -95,10 +96,18 @@ def attributor_model_input(config: Mapping, attributor: str, teacher: str,
     if "run" in model:
         run = RUN.format(student=model["student"], teacher=teacher, dataset=dataset,
                          condition=model["run"], seed=model["seed"])
-        return [relocate(config, f"{run}/model")]
+        return [relocate(config, f"{run}/model")] + adapter_base(config, model["student"],
+                                                                 teacher, dataset)
     if model.get("teacher"):
         return converted_weights(config, "teachers", teacher)
     return converted_weights(config, "attributors", attributor)
+
+
+def adapter_base(config: Mapping, student: str, teacher: str, dataset: str) -> list[str]:
+    """A LoRA run saves adapters only: whoever reads its model also reads the base they sit on."""
+    if config["students"][student].get("lora"):
+        return [relocate(config, BASE.format(student=student, teacher=teacher, dataset=dataset))]
+    return []
 
 
 def run_dirs(config: Mapping) -> list[str]:
@@ -119,15 +128,6 @@ def lens_tables(config: Mapping, student: str | None = None, teacher: str | None
     want = {"student": student, "teacher": teacher, "dataset": dataset}
     return [p for p in paths
             if all(v is None or run_identity(p)[k] == v for k, v in want.items())]
-
-
-def threads_for(config: Mapping, family: str, default: int = 1) -> int:
-    return int((config.get("threads") or {}).get(family, default))
-
-
-def resources_for(config: Mapping, family: str) -> dict:
-    """Cluster resources of a rule family from config 'resources:' (none locally)."""
-    return dict((config.get("resources") or {}).get(family) or {})
 
 
 MODEL = "results/models/{owner}/{name}"

@@ -2,7 +2,14 @@
 
 One readable loop: tokenise, batch, AdamW with linear warm-up and decay,
 gradient clipping. Loss is on the target tokens only unless
-``loss_on: all``. On CPU a run is bit-for-bit repeatable for a given seed.
+``loss_on: all``. On CPU a run is bit-for-bit repeatable for a given seed,
+and a run resumed from a checkpoint ends bit-for-bit where an uninterrupted
+one does.
+
+On a GPU: ``precision: bf16`` runs the forward pass under bf16 autocast while
+weights, gradients and optimizer state stay in fp32; ``micro_batch_size``
+splits each batch into pieces whose gradients add up to the whole batch's
+(gradient accumulation), so ``batch_size`` means the same update on any card.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from typing import Sequence
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+
+from . import checkpoints
 
 log = logging.getLogger(__name__)
 IGNORE = -100
@@ -36,6 +45,9 @@ class TrainConfig:
     log_every: int = 10
     threads: int = 1
     device: str = "auto"             # "auto", "cpu", "cuda"
+    precision: str = "fp32"          # "fp32" or "bf16" (autocast; fp32 master weights)
+    micro_batch_size: int | None = None  # None: the whole batch in one pass
+    checkpoint_every: int = 0        # steps between checkpoints; 0: none
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -89,9 +101,23 @@ def set_determinism(seed: int, threads: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def micro_batches(idx: list[int], size: int | None) -> list[list[int]]:
+    size = size or len(idx)
+    return [idx[i:i + size] for i in range(0, len(idx), size)]
+
+
 def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: TrainConfig,
-          seed: int, progress: bool = True) -> pd.DataFrame:
-    """Fine-tune ``model`` in place; returns the training log (one row per logged step)."""
+          seed: int, progress: bool = True, checkpoint_dir=None,
+          base: dict | None = None) -> pd.DataFrame:
+    """Fine-tune ``model`` in place; returns the training log (one row per logged step).
+
+    With ``checkpoint_dir`` and ``cfg.checkpoint_every``, the state is saved every
+    N steps and a rerun continues from the last save (see ``checkpoints``), if the
+    save belongs to the same examples, settings, seed and ``base`` (what describes
+    the starting model, e.g. its student.json).
+    """
+    if cfg.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', not {cfg.precision!r}")
     set_determinism(seed, cfg.threads)
     device = pick_device(cfg.device)
     model.to(device).train()
@@ -114,34 +140,71 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / max(1, warmup) if s < warmup
         else max(0.0, (total - s) / max(1, total - warmup)))
+    # when to save and log does not change the weights, so it is not part of the run's identity;
+    # the base model is (its description and the shapes of what trains)
+    settings = {k: v for k, v in vars(cfg).items() if k not in ("checkpoint_every", "log_every")}
+    settings["model"] = {"base": dict(base or {}), "trainable": [
+        (n, tuple(p.shape)) for n, p in model.named_parameters() if p.requires_grad]}
+    run_id = checkpoints.fingerprint(prompts, targets, settings, seed)
+    rows, step, tokens, elapsed_before = [], 0, 0, 0.0
+    state = checkpoints.load(checkpoint_dir, run_id) if cfg.checkpoint_every else None
+    if state is not None:
+        unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
+        if unknown:
+            raise RuntimeError(f"checkpoint weights not in the model: {unknown[:3]}")
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        checkpoints.set_rng_state(state["rng"])
+        rows, step, tokens, elapsed_before = (state["log"], state["step"], state["tokens"],
+                                              state["elapsed_s"])
+        log.info("resumed from the checkpoint at step %d of %d", step, total)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    # one permutation per epoch from one generator, as an uninterrupted run draws them
     gen = torch.Generator().manual_seed(seed)
-    rows, step, tokens, t0 = [], 0, 0, time.perf_counter()
-    bar = tqdm(total=total, desc="train", disable=not progress, mininterval=2.0)
+    epoch, order = -1, []
+    t0 = time.perf_counter()
+    bar = tqdm(total=total, initial=step, desc="train", disable=not progress, mininterval=2.0)
     while step < total:
-        order = torch.randperm(len(inputs), generator=gen).tolist()
-        for start in range(0, len(order), cfg.batch_size):
-            if step >= total:
-                break
-            idx = order[start:start + cfg.batch_size]
-            ids, mask, lab = collate([inputs[i] for i in idx], [labels[i] for i in idx],
+        while epoch < step // steps_per_epoch:
+            order, epoch = torch.randperm(len(inputs), generator=gen).tolist(), epoch + 1
+        start = (step % steps_per_epoch) * cfg.batch_size
+        idx = order[start:start + cfg.batch_size]
+        # the loss averages over target tokens: weight each piece by its share of them
+        n_target = sum(sum(x != IGNORE for x in labels[i][1:]) for i in idx)
+        loss_value = 0.0
+        for piece in micro_batches(idx, cfg.micro_batch_size):
+            ids, mask, lab = collate([inputs[i] for i in piece], [labels[i] for i in piece],
                                      tok.pad_token_id)
             ids, mask, lab = ids.to(device), mask.to(device), lab.to(device)
-            loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            step += 1
+            share = int((lab[:, 1:] != IGNORE).sum()) / max(n_target, 1)
+            if share == 0:
+                continue
+            with autocast:
+                loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
+            (loss if share == 1.0 else loss * share).backward()
+            loss_value += loss.item() * share
             tokens += int(mask.sum())
-            bar.update(1)
-            if step % cfg.log_every == 0 or step == total or step == 1:
-                elapsed = time.perf_counter() - t0
-                rows.append({"step": step, "epoch": step / steps_per_epoch, "loss": loss.item(),
-                             "lr": sched.get_last_lr()[0], "tokens": tokens,
-                             "elapsed_s": elapsed, "tokens_per_s": tokens / max(elapsed, 1e-9)})
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        bar.update(1)
+        if step % cfg.log_every == 0 or step == total or step == 1:
+            elapsed = elapsed_before + time.perf_counter() - t0
+            rows.append({"step": step, "epoch": step / steps_per_epoch, "loss": loss_value,
+                         "lr": sched.get_last_lr()[0], "tokens": tokens,
+                         "elapsed_s": elapsed, "tokens_per_s": tokens / max(elapsed, 1e-9)})
+            bar.set_postfix(loss=f"{loss_value:.3f}")
+        if cfg.checkpoint_every and checkpoint_dir and step % cfg.checkpoint_every == 0 \
+                and step < total:
+            checkpoints.save(checkpoint_dir, {
+                "fingerprint": run_id, "step": step, "tokens": tokens, "log": list(rows),
+                "elapsed_s": elapsed_before + time.perf_counter() - t0,
+                "weights": checkpoints.trainable_state(model), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "rng": checkpoints.rng_state()})
+            log.info("checkpoint at step %d", step)
     bar.close()
     model.eval()
     return pd.DataFrame(rows)

@@ -26,6 +26,8 @@ rule aggregate:
         ),
     params:
         condition_order=list(config["conditions"]),
+    resources:
+        **rule_resources("aggregate"),
     log:
         R("results/logs/aggregate.log"),
     benchmark:
@@ -50,6 +52,8 @@ rule summary:
         metric=verdicts_spec(config)["metric"],
         margin=verdicts_spec(config)["margin"],
         datasets=config["datasets"],
+    resources:
+        **rule_resources("summary"),
     log:
         R("results/logs/summary.log"),
     benchmark:

@@ -11,9 +11,9 @@ rule attribution:
         R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
     params:
         spec=lambda wc: attribution_spec(config, wc.attributor, wc.teacher),
-    threads: targets.threads_for(config, "attribution")
+    threads: rule_threads("attribution")
     resources:
-        **targets.resources_for(config, "attribution"),
+        **rule_resources("attribution"),
     log:
         R("results/logs/attribution/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
@@ -34,6 +34,8 @@ rule attribution_figure:
             caption="../report/attribution_figure.rst",
             category="Attribution",
         ),
+    resources:
+        **rule_resources("attribution_figure"),
     log:
         R("results/logs/attribution_figure/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
@@ -58,6 +60,8 @@ rule attribution_table:
         ),
     params:
         units=targets.attribution_units(config),
+    resources:
+        **rule_resources("attribution_table"),
     log:
         R("results/logs/attribution_table.log"),
     benchmark:

@@ -5,6 +5,7 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, installed or not
 
 from cotdistill import experiments, targets
+from cotdistill import resources as job_resources
 from cotdistill.inputs import check_inputs, check_offline_models
 from cotdistill.config import (
     attribution_spec,
@@ -39,6 +40,22 @@ experiments.check_results_owner(RESULTS, CONFIG_FILES)  # another config's resul
 
 def R(path):
     return targets.relocate(config, path)
+
+
+def run_weights(path):
+    """A run's trained weights: deleted once every job that reads them (evaluation,
+    lens, attribution) is done, unless the config says ``keep_weights: true``."""
+    return directory(path) if config.get("keep_weights") else temp(directory(path))
+
+
+def rule_threads(rule):
+    return job_resources.threads(config, rule)
+
+
+def rule_resources(rule):
+    """Defaults sized for a small config, then the config's ``resources: {rule: ...}``;
+    a profile's ``set-resources`` (same rule names) overrides both."""
+    return job_resources.resources(config, rule)
 
 
 def scratch_only(wc, pattern):

@@ -12,6 +12,8 @@ rule conditions:
         spec=lambda wc: config["conditions"][wc.condition],
         only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
         allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
+    resources:
+        **rule_resources("conditions"),
     log:
         R("results/logs/conditions/{teacher}/{dataset}/{condition}.log"),
     benchmark:

@@ -6,6 +6,8 @@ rule data:
         R("results/data/{dataset}/{split}.parquet"),
     params:
         spec=lambda wc: dataset_split_spec(config, wc.dataset, wc.split),
+    resources:
+        **rule_resources("data"),
     log:
         R("results/logs/data/{dataset}/{split}.log"),
     benchmark:

@@ -1,15 +1,16 @@
 rule evaluate:
     input:
         model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
         test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
     output:
         predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
         metrics=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json"),
     params:
         spec=config.get("evaluation", {}),
-    threads: targets.threads_for(config, "train")
+    threads: rule_threads("evaluate")
     resources:
-        **targets.resources_for(config, "evaluate"),
+        **rule_resources("evaluate"),
     log:
         R("results/logs/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:

@@ -1,6 +1,7 @@
 rule lens:
     input:
         model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
         train=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
         test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
         predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
@@ -8,9 +9,9 @@ rule lens:
         R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet"),
     params:
         spec=lens_run_spec(config),
-    threads: targets.threads_for(config, "train")
+    threads: rule_threads("lens")
     resources:
-        **targets.resources_for(config, "lens"),
+        **rule_resources("lens"),
     log:
         R("results/logs/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:
@@ -36,6 +37,8 @@ rule lens_tables:
     params:
         fraction=lens_emergence(config),
         condition_order=list(config["conditions"]),
+    resources:
+        **rule_resources("lens_tables"),
     log:
         R("results/logs/lens_tables.log"),
     benchmark:
@@ -58,6 +61,8 @@ rule lens_plot:
         ),
     params:
         condition_order=list(config["conditions"]),
+    resources:
+        **rule_resources("lens_plot"),
     log:
         R("results/logs/lens_plot/{student}/{teacher}/{dataset}.log"),
     benchmark:

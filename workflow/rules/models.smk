@@ -5,7 +5,7 @@ rule convert_model:
     params:
         spec=lambda wc: model_source(config, wc.owner, wc.name),
     resources:
-        **targets.resources_for(config, "convert"),
+        **rule_resources("convert_model"),
     log:
         R("results/logs/convert_model/{owner}/{name}.log"),
     benchmark:

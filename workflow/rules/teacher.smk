@@ -7,12 +7,12 @@ rule teacher:
         R("results/rationales/{teacher}/{dataset}/{split}.parquet"),
     params:
         spec=lambda wc: teacher_spec(config, wc.teacher, wc.dataset),
+    resources:
+        **rule_resources("teacher"),
     log:
         R("results/logs/teacher/{teacher}/{dataset}/{split}.log"),
     benchmark:
         R("results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv")
-    resources:
-        **targets.resources_for(config, "teacher"),
     conda:
         "../../envs/teacher.yaml"
     script:

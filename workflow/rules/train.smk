@@ -9,6 +9,8 @@ rule student_base:
         directory(R("results/students/{student}/{teacher}/{dataset}/base")),
     params:
         spec=lambda wc: student_base_spec(config, wc.student),
+    resources:
+        **rule_resources("student_base"),
     log:
         R("results/logs/student_base/{student}/{teacher}/{dataset}.log"),
     benchmark:
@@ -24,13 +26,13 @@ rule train:
         base=R("results/students/{student}/{teacher}/{dataset}/base"),
         rows=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
     output:
-        model=directory(R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")),
+        model=run_weights(R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")),
         log=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet"),
     params:
         spec=lambda wc: training_spec(config, wc.student),
-    threads: targets.threads_for(config, "train")
+    threads: rule_threads("train")
     resources:
-        **targets.resources_for(config, "train"),
+        **rule_resources("train"),
     log:
         R("results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
     benchmark:

@@ -3,10 +3,12 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
 
+from cotdistill.gpus import pin  # noqa: E402
 from cotdistill.logs import end_job, job_log  # noqa: E402
 from cotdistill.stages import lens_run  # noqa: E402
 
 with job_log(snakemake.log[0]):
+    pin(int(getattr(snakemake.resources, "gpu", 0)))  # a device of its own (see gpus.py)
     lens_run(snakemake.input.model, snakemake.input.train, snakemake.input.test,
              snakemake.input.predictions, snakemake.params.spec, snakemake.output[0],
              threads=snakemake.threads)
