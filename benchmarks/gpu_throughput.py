@@ -6,6 +6,7 @@ memory (never for accuracy). Prints training tokens/s, model FLOPs utilisation
 H100/H200 here) and peak memory; then generation tokens/s of a 7B model.
 
     python benchmarks/gpu_throughput.py --tokenizer FOLDER [--train-steps 20]
+        [--autocast] [--micro-batch 4]
 
 ``--tokenizer``: any fast tokenizer folder (only used to make text of the right
 length; ids stay below every model's vocabulary).
@@ -30,14 +31,14 @@ MISTRAL_7B = dict(model_type="mistral", hidden_size=4096, intermediate_size=1433
                   vocab_size=32000)
 
 
-def random_model(shape: dict):
+def random_model(shape: dict, dtype=torch.bfloat16):
     from transformers import AutoConfig, AutoModelForCausalLM
 
     shape = dict(shape)
     config = AutoConfig.for_model(shape.pop("model_type"), **shape)
     torch.manual_seed(0)
     with torch.device("cuda"):
-        return AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        return AutoModelForCausalLM.from_config(config, dtype=dtype)
 
 
 def words(tok, n_tokens: int, rng: random.Random) -> str:
@@ -47,10 +48,13 @@ def words(tok, n_tokens: int, rng: random.Random) -> str:
     return tok.decode(ids)
 
 
-def bench_train(tok, steps: int, batch: int, seq: int, checkpointing: bool) -> None:
+def bench_train(tok, steps: int, batch: int, seq: int, checkpointing: bool,
+                autocast: bool = False, micro_batch: int | None = None) -> None:
+    """bf16 weights and optimizer state; or (autocast) fp32 master weights and optimizer
+    with the forward in bf16 autocast: the recipe ``precision: bf16`` trains with."""
     from cotdistill.train import TrainConfig, train
 
-    model = random_model(GEMMA_2B)
+    model = random_model(GEMMA_2B, torch.float32 if autocast else torch.bfloat16)
     if checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -59,14 +63,17 @@ def bench_train(tok, steps: int, batch: int, seq: int, checkpointing: bool) -> N
     prompts = [words(tok, seq // 2, rng) for _ in range(batch * steps)]
     targets = [words(tok, seq // 2 - 2, rng) for _ in range(batch * steps)]
     cfg = TrainConfig(max_steps=steps, batch_size=batch, lr=1e-5, max_length=seq, log_every=1,
-                      loss_on="all", device="cuda")
+                      loss_on="all", device="cuda", precision="bf16" if autocast else "fp32",
+                      micro_batch_size=micro_batch)
     torch.cuda.reset_peak_memory_stats()
     hist = train(model, tok, prompts, targets, cfg, seed=0, progress=False)
     warm = hist.iloc[3:]  # skip the first steps (allocation, kernel selection)
     tok_s = (warm["tokens"].iloc[-1] - hist["tokens"].iloc[2]) / (
         warm["elapsed_s"].iloc[-1] - hist["elapsed_s"].iloc[2])
-    print(f"train: Gemma-2B shape ({n_params / 1e9:.2f}B parameters, bf16 weights, AdamW, "
-          f"checkpointing={checkpointing}), batch {batch} x {seq} tokens: {tok_s:,.0f} tokens/s, "
+    recipe = "fp32 weights, bf16 autocast" if autocast else "bf16 weights"
+    print(f"train: Gemma-2B shape ({n_params / 1e9:.2f}B parameters, {recipe}, AdamW, "
+          f"checkpointing={checkpointing}, micro-batch {micro_batch or batch}), "
+          f"batch {batch} x {seq} tokens: {tok_s:,.0f} tokens/s, "
           f"MFU {6 * n_params * tok_s / PEAK_BF16:.1%} of {PEAK_BF16 / 1e12:.0f} TFLOP/s, "
           f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
     del model
@@ -99,13 +106,18 @@ def main() -> None:
     ap.add_argument("--seq", type=int, default=384)
     ap.add_argument("--no-checkpointing", action="store_true")
     ap.add_argument("--gen-batch", type=int, default=32)
+    ap.add_argument("--autocast", action="store_true",
+                    help="fp32 master weights with bf16 autocast (training.precision: bf16)")
+    ap.add_argument("--micro-batch", type=int, default=None,
+                    help="gradient accumulation: pieces of this many examples per batch")
     args = ap.parse_args()
     from cotdistill.students import load_tokenizer
 
     tok = load_tokenizer(args.tokenizer)
     # generation first: the training loop switches on deterministic algorithms globally
     bench_generate(tok, args.gen_batch, 256, 128)
-    bench_train(tok, args.train_steps, args.batch, args.seq, not args.no_checkpointing)
+    bench_train(tok, args.train_steps, args.batch, args.seq, not args.no_checkpointing,
+                args.autocast, args.micro_batch)
 
 
 if __name__ == "__main__":
