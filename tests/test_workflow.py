@@ -309,16 +309,31 @@ def browser():
     return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
 
 
-def open_result(driver, category: str, path: str) -> None:
-    """Click a results category in the menu, then the 'view' button of one file."""
+def open_result(driver, category: str, path: str, shown):
+    """Click a results category in the menu, then the 'view' button of one file, until
+    ``shown()`` finds what that view renders; returns what it found (falsy if never).
+
+    A click can miss on a loaded machine (the menu still sliding in moves the button
+    from under the pointer), so the clicks are repeated, each time on fresh elements."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 
-    link = wait_for(lambda: driver.find_elements(By.LINK_TEXT, category))
-    assert link, f"no '{category}' in the report's menu"
-    link[0].click()
-    row = wait_for(lambda: driver.find_elements(By.XPATH, f"//td[text()='{path}']/ancestor::tr"))
-    assert row, f"{path} is not listed under '{category}'"
-    row[0].find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
+    for _ in range(4):
+        link = wait_for(lambda: driver.find_elements(By.LINK_TEXT, category))
+        assert link, f"no '{category}' in the report's menu"
+        row = driver.find_elements(By.XPATH, f"//td[text()='{path}']/ancestor::tr")
+        try:
+            if not row:
+                link[0].click()
+                row = wait_for(lambda: driver.find_elements(
+                    By.XPATH, f"//td[text()='{path}']/ancestor::tr"))
+            assert row, f"{path} is not listed under '{category}'"
+            row[0].find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
+        except WebDriverException:  # stale or covered element: the page was re-rendering
+            continue
+        if found := wait_for(shown, timeout_s=15.0):
+            return found
+    return None
 
 
 def wait_for(find, timeout_s: float = 30.0):
@@ -338,8 +353,8 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
     try:
         driver.get((finished_run / "report.html").as_uri())
         assert wait_for(lambda: "cotdistill" in driver.find_element(By.TAG_NAME, "body").text)
-        open_result(driver, "Accuracy", "results/tables/accuracy.html")
-        frames = wait_for(lambda: driver.find_elements(By.TAG_NAME, "iframe"))
+        frames = open_result(driver, "Accuracy", "results/tables/accuracy.html",
+                             lambda: driver.find_elements(By.TAG_NAME, "iframe"))
         assert frames, "the accuracy table is not shown"
         driver.switch_to.frame(frames[0])
         tables = wait_for(lambda: driver.find_elements(By.TAG_NAME, "table"))
@@ -349,9 +364,10 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
         driver.switch_to.default_content()
         driver.save_screenshot(str(finished_run / "report_accuracy_table.png"))
         driver.get((finished_run / "report.html").as_uri())
-        open_result(driver, "Accuracy", "results/plots/accuracy.png")
-        widths = wait_for(lambda: [w for w in driver.execute_script(
-            "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)") if w > 100])
+        widths = open_result(driver, "Accuracy", "results/plots/accuracy.png", lambda: [
+            w for w in driver.execute_script(
+                "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
+            if w > 100])
         assert widths, "the accuracy plot is not rendered"
         driver.save_screenshot(str(finished_run / "report_accuracy_plot.png"))
     finally:
