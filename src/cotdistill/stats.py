@@ -16,6 +16,7 @@ examples in the same order for every run and every condition.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -50,18 +51,30 @@ def _replicates(matrix: np.ndarray, seeds: np.ndarray, weights: np.ndarray) -> n
     return np.take_along_axis(per_seed, seeds, axis=1).mean(axis=1)
 
 
-def _draws(n_seeds: int, n_examples: int, n_boot: int, rng: np.random.Generator):
+@lru_cache(maxsize=4)
+def _draws(n_seeds: int, n_examples: int, n_boot: int, seed: int):
+    """(seeds (n_boot, S), example weights (n_boot, N), the generator's state after them),
+    drawn from a fresh generator. Every table cell of one shape draws exactly these, so
+    they are drawn once: the multinomial is most of an aggregate job's time otherwise."""
+    rng = np.random.default_rng(seed)
     seeds = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
     weights = rng.multinomial(n_examples, np.full(n_examples, 1.0 / n_examples),
                               size=n_boot) / n_examples  # (n_boot, N)
-    return seeds, weights
+    seeds.flags.writeable = weights.flags.writeable = False  # shared by every caller
+    return seeds, weights, rng.bit_generator.state
+
+
+def _continue(state: dict) -> np.random.Generator:
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state
+    return rng
 
 
 def accuracy_interval(correct, n_boot: int = N_BOOT, seed: int = 0,
                       level: float = 0.95) -> Interval:
     """Mean accuracy over seeds and examples with its two-level bootstrap interval."""
     (m,) = _check(correct)
-    seeds, weights = _draws(m.shape[0], m.shape[1], n_boot, np.random.default_rng(seed))
+    seeds, weights, _ = _draws(m.shape[0], m.shape[1], n_boot, seed)
     reps = _replicates(m, seeds, weights)
     tail = 100 * (1 - level) / 2
     return Interval(float(m.mean()), *map(float, np.percentile(reps, [tail, 100 - tail])))
@@ -74,9 +87,8 @@ def paired_difference(a, b, n_boot: int = N_BOOT, seed: int = 0,
     both conditions, and seeds for each condition (runs of two conditions share
     no training, so their seeds are not paired)."""
     a, b = _check(a, b)
-    rng = np.random.default_rng(seed)
-    seeds_a, weights = _draws(a.shape[0], a.shape[1], n_boot, rng)
-    seeds_b = rng.integers(0, b.shape[0], size=(n_boot, b.shape[0]))
+    seeds_a, weights, state = _draws(a.shape[0], a.shape[1], n_boot, seed)
+    seeds_b = _continue(state).integers(0, b.shape[0], size=(n_boot, b.shape[0]))
     reps = _replicates(a, seeds_a, weights) - _replicates(b, seeds_b, weights)
     tail = 100 * (1 - level) / 2
     return Interval(float(a.mean() - b.mean()), *map(float, np.percentile(reps, [tail, 100 - tail])))
