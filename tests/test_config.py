@@ -226,6 +226,14 @@ def test_typo_under_threads_or_resources_is_caught(section, typo, meant):
     assert p.startswith(f"'{section}.{typo}': unknown key") and f"did you mean '{meant}'?" in p
 
 
+@pytest.mark.parametrize("section", ["threads", "resources"])
+def test_an_older_configs_lens_job_settings_are_pointed_at_the_evaluate_job(section):
+    value = 2 if section == "threads" else {"mem_mb": 1000}
+    (p,) = problems(lambda c: c.setdefault(section, {}).update({"lens": value}))
+    assert p.startswith(f"'{section}.lens': unknown key") and f"set {section}.evaluate" in p
+    assert "lens_plot" not in p  # not the closest spelling: the job that does the work now
+
+
 def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
     import subprocess
     import sys

@@ -15,7 +15,7 @@ from cotdistill.lens.probe import answer_tokens, contexts
 from cotdistill.lens.readout import LensError, Readout
 from cotdistill.lens.run import LensConfig, lens_table
 from cotdistill.lens.summary import curves, emergence, emergence_layer, plot, to_markdown
-from cotdistill.stages import FORMAT_WORDS, lens_run
+from cotdistill.stages import FORMAT_WORDS, LensJob, evaluate_run, lens_run
 from cotdistill.students import load_student, load_tokenizer, prepare_student
 from cotdistill.tables import read_provenance, read_table, write_table
 from cotdistill.teachers import run_teacher
@@ -117,6 +117,32 @@ def test_readout_position_follows_the_generated_rationale(tiny_run):
     assert first["position"].tolist() == expect
     with pytest.raises(LensError, match="ids or order"):
         contexts(test, pred.iloc[::-1], rationale_first=True)
+
+
+def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_path):
+    """The workflow's evaluate job reads the lens from the model it just evaluated:
+    tables equal to evaluating, then loading the model afresh for the lens alone."""
+    model, tok, rows, test, _ = tiny_run
+    model.save_pretrained(tmp_path / "model")
+    tok.save_pretrained(tmp_path / "model")
+    write_table(rows, tmp_path / "train.parquet")
+    write_table(test, tmp_path / "test.parquet")
+    run = {k: str(tmp_path / k) for k in ("model", "train.parquet", "test.parquet")}
+    eval_spec = {"max_new_tokens_rationale": 30}
+    lens_spec = {"batch_size": 8, "tuned": {"examples": 32, "steps": 12, "batch_positions": 32}}
+    out = {k: str(tmp_path / f"{k}.parquet") for k in ("pred1", "lens1", "pred2", "lens2")}
+    evaluate_run(run["model"], run["test.parquet"], eval_spec, out["pred1"],
+                 str(tmp_path / "m1.json"), progress=False,
+                 lens=LensJob(lens_spec, run["train.parquet"], out["lens1"]))
+    evaluate_run(run["model"], run["test.parquet"], eval_spec, out["pred2"],
+                 str(tmp_path / "m2.json"), progress=False)
+    lens_run(run["model"], run["train.parquet"], run["test.parquet"], out["pred2"], lens_spec,
+             out["lens2"], progress=False)
+    pd.testing.assert_frame_equal(read_table(out["pred1"]), read_table(out["pred2"]))
+    together, alone = read_table(out["lens1"]), read_table(out["lens2"])
+    assert set(together["lens"]) == {"logit", "tuned"} and len(together) == len(test) * 3 * 2
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)
+    assert read_provenance(out["lens1"])["params"] == read_provenance(out["lens2"])["params"]
 
 
 def test_last_layer_agrees_with_choice_scoring(tiny_run):

@@ -89,15 +89,15 @@ def test_the_console_shows_one_line_per_job_and_no_progress_bars(finished_run):
     console = (finished_run / "console.txt").read_text()
     assert "it/s" not in console and "Loading weights" not in console
     done = [line for line in console.splitlines() if line.startswith("done   ")]
-    assert len(done) == 46 and any(line.startswith("done   train tiny/") for line in done)
+    assert len(done) == 36 and any(line.startswith("done   train tiny/") for line in done)
 
 
 def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     logs = list((finished_run / "results/logs").rglob("*.log"))
     benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
-    # data x2, teacher, 5 conditions, student_base, 10 train, 10 evaluate, aggregate,
-    # attribution, attribution_figure, attribution_table, 10 lens, lens_tables, lens_plot, summary
-    assert len(logs) == len(benchmarks) == 46
+    # data x2, teacher, 5 conditions, student_base, 10 train, 10 evaluate (with the lens),
+    # aggregate, attribution, attribution_figure, attribution_table, lens_tables, lens_plot, summary
+    assert len(logs) == len(benchmarks) == 36
     train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
     assert "trained 15 steps" in train_log.read_text()
 
@@ -117,8 +117,8 @@ def test_nothing_to_do_right_after_a_run(finished_run):
 def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
     dry = dry_run_with(finished_run, lambda c: c["conditions"]["shuffled_after"].update(seed=1))
     assert job_counts(dry.stdout) == {"conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
-                                      "lens": 2, "lens_tables": 1, "lens_plot": 1, "summary": 1,
-                                      "all": 1, "total": 12}
+                                      "lens_tables": 1, "lens_plot": 1, "summary": 1,
+                                      "all": 1, "total": 10}
     assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"shuffled_after"}
 
 
@@ -142,8 +142,8 @@ def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(f
     dry = dry_run_with(finished_run, lambda c: c["attribution"]["ig"].update(n_steps=16))
     assert job_counts(dry.stdout) == {
         "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
-        "attribution_figure": 1, "attribution_table": 1, "lens": 2, "lens_tables": 1,
-        "lens_plot": 1, "summary": 1, "all": 1, "total": 15}
+        "attribution_figure": 1, "attribution_table": 1, "lens_tables": 1,
+        "lens_plot": 1, "summary": 1, "all": 1, "total": 13}
     # randomtokens_after has the same budget but reads no scores: untouched
     assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
 
@@ -187,6 +187,15 @@ def test_every_run_is_read_at_every_layer(finished_run):
 def test_changing_the_emergence_threshold_reruns_only_the_lens_tables(finished_run):
     dry = dry_run_with(finished_run, lambda c: c["lens"].update(emergence=0.5))
     assert job_counts(dry.stdout) == {"lens_tables": 1, "summary": 1, "all": 1, "total": 3}
+
+
+def test_changing_a_lens_setting_reruns_the_evaluate_jobs_but_no_training(finished_run):
+    """The lens readouts are written by each run's evaluate job (one model load)."""
+    dry = dry_run_with(finished_run, lambda c: c["lens"]["tuned"].update(steps=31))
+    n_runs = len(SMALL["conditions"]) * len(SMALL["seeds"])
+    assert job_counts(dry.stdout) == {"evaluate": n_runs, "aggregate": 1, "lens_tables": 1,
+                                      "lens_plot": 1, "summary": 1, "all": 1,
+                                      "total": n_runs + 5}
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -542,7 +551,7 @@ def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
 
 def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     """SIGKILL the whole workflow while a train (just after its first checkpoint), an
-    attribution and a lens job run, resume each time as a user would (--unlock, then
+    attribution and an evaluate job (evaluation, then the lens) run, resume each time as a user would (--unlock, then
     --rerun-incomplete): the train job resumes from its checkpoint, and every
     condition table, prediction table and metric equals the uninterrupted run's
     (training is deterministic on CPU), with one prediction row per test example."""
@@ -553,7 +562,7 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
             "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
-    for job in ("train", "attribution", "lens"):
+    for job in ("train", "attribution", "evaluate"):
         proc = subprocess.Popen(base + ["--cores", "2", "--rerun-incomplete"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
@@ -581,7 +590,8 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob(pattern))}
 
     for pattern in ("results/conditions/**/*.parquet", "results/runs/**/metrics.json",
-                    "results/runs/**/predictions.parquet", "results/attribution/**/*.parquet",
+                    "results/runs/**/predictions.parquet", "results/runs/**/lens.parquet",
+                    "results/attribution/**/*.parquet",
                     "results/tables/runs.csv", "results/tables/accuracy.csv"):
         killed, clean = produced(tmp_path, pattern), produced(finished_run, pattern)
         assert killed.keys() == clean.keys() and killed, pattern

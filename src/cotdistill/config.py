@@ -50,8 +50,9 @@ def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
         if err.validator == "additionalProperties":
             allowed = sorted(err.schema.get("properties", {}))
             for extra in sorted(set(err.instance) - set(allowed)):
-                problems.append(f"'{_key([*err.absolute_path, extra])}': unknown key. "
-                                f"Fix: {_unknown_key_fix(extra, allowed)}")
+                where = _key([*err.absolute_path, extra])
+                fix = MOVED_KEYS.get(where) or _unknown_key_fix(extra, allowed)
+                problems.append(f"'{where}': unknown key. Fix: {fix}")
             continue
         if err.validator == "required":
             fix = f"add it ({err.schema.get('description', 'see config.yaml for an example')})"
@@ -59,6 +60,13 @@ def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
             fix = _value_fix(err)
         problems.append(f"'{key}': {err.message}. Fix: {fix}")
     return problems
+
+
+# keys of older configs whose setting moved: the fix says where (the closest spelling would not)
+MOVED_KEYS = {
+    f"{section}.lens": f"the lens readouts now run in each run's evaluate job (one model load): "
+                       f"set {section}.evaluate, and remove {section}.lens"
+    for section in ("threads", "resources")}
 
 
 def _unknown_key_fix(key: str, allowed: list[str]) -> str:

@@ -19,8 +19,7 @@ DEFAULTS: dict[str, dict] = {
     "convert_model": {"mem_mb": 16000, "runtime": 60},
     "teacher": {"mem_mb": 16000, "runtime": 480},
     "train": {"mem_mb": 16000, "runtime": 480},
-    "evaluate": {"mem_mb": 8000, "runtime": 120},
-    "lens": {"mem_mb": 8000, "runtime": 120},
+    "evaluate": {"mem_mb": 8000, "runtime": 120},   # and the lens readouts
     "attribution": {"mem_mb": 16000, "runtime": 240},
     "attribution_figure": _SMALL,
     "attribution_table": _SMALL,
@@ -30,7 +29,7 @@ DEFAULTS: dict[str, dict] = {
     "summary": _SMALL,
 }
 # the rules whose jobs run torch on threads the config sets (``threads: {rule: N}``)
-THREADED_RULES = ("train", "evaluate", "lens", "attribution")
+THREADED_RULES = ("train", "evaluate", "attribution")
 
 
 def threads(config: Mapping, rule: str) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -190,9 +191,26 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
     checkpoints.remove(checkpoint_dir)
 
 
+@dataclass(frozen=True)
+class LensJob:
+    """The lens readout of a run, done in its evaluation job: the lens settings, the
+    condition's training rows (the tuned lens learns from them) and where to write."""
+
+    spec: Mapping
+    condition_train: str
+    out: str
+
+
 def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
                  out_predictions: str, out_metrics: str, threads: int = 1,
-                 progress: bool = True) -> None:
+                 progress: bool = True, lens: LensJob | None = None) -> None:
+    """Predictions and metrics of one trained run; with ``lens``, also its logit and
+    tuned lens readouts (see ``lens.probe``) from the same loaded model.
+
+    One job per run for both: the lens reads the predictions, so it always followed
+    evaluation, and a second job paid the interpreter, the torch and transformers
+    imports and the model load again (about 4 s of a 5 s job on the quickstart).
+    """
     import torch
     from .evaluate import EvalConfig, evaluate, metrics
     from .students import load_trained
@@ -210,23 +228,37 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     write_table(pred, out_predictions, params={"evaluation": dict(eval_spec)},
                 upstream=[condition_test])
     Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")
+    if lens is not None:
+        _lens_readouts(model, tok, model_dir, condition_test, out_predictions, lens, progress)
 
 
 def lens_run(model_dir: str, condition_train: str, condition_test: str, predictions: str,
              lens_spec: Mapping, out: str, threads: int = 1, progress: bool = True) -> None:
-    """Logit and tuned lens readouts of one trained run (see ``lens.probe``)."""
+    """The lens readouts alone, of a run already evaluated (the workflow does both in
+    ``evaluate_run``)."""
     import torch
-    from .lens.run import LensConfig, lens_table
+    from .lens.run import LensConfig
     from .students import load_trained
     from .train import pick_device
 
     torch.set_num_threads(max(1, threads))
-    cfg = LensConfig.from_dict(lens_spec)
-    model, tok = load_trained(model_dir, pick_device(cfg.device))
-    table, summary = lens_table(model, tok, read_table(condition_train),
+    model, tok = load_trained(model_dir, pick_device(LensConfig.from_dict(lens_spec).device))
+    _lens_readouts(model, tok, model_dir, condition_test, predictions,
+                   LensJob(lens_spec, condition_train, out), progress)
+
+
+def _lens_readouts(model, tok, model_dir: str, condition_test: str, predictions: str,
+                   job: LensJob, progress: bool) -> None:
+    from .lens.run import LensConfig, lens_table
+    from .train import pick_device
+
+    cfg = LensConfig.from_dict(job.spec)
+    model.to(pick_device(cfg.device))  # a no-op unless lens.device differs from evaluation's
+    # the predictions as written: what a reader of the run's files sees
+    table, summary = lens_table(model, tok, read_table(job.condition_train),
                                 read_table(condition_test), read_table(predictions), cfg, progress)
-    write_table(table, out, params={"lens": dict(lens_spec or {}), **summary},
-                upstream=[model_dir, condition_train, condition_test, predictions])
+    write_table(table, job.out, params={"lens": dict(job.spec or {}), **summary},
+                upstream=[model_dir, job.condition_train, condition_test, predictions])
 
 
 def make_lens_tables(lens_paths: list[str], fraction: float, out_curves: str, out_csv: str,

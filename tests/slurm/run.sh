@@ -39,7 +39,7 @@ known = subprocess.run(["squeue", "-h", "-t", "all", "-j", ",".join(ids),
                        capture_output=True, text=True, check=True).stdout.split("\n")
 slurm = {f[0]: f[1:] for f in (line.split() for line in known) if f}
 assert all(slurm.get(i, [None])[0] == "COMPLETED" for i in ids), f"SLURM states: {slurm}"
-gpu_rules = {"teacher", "train", "evaluate", "lens", "attribution"}
+gpu_rules = {"teacher", "train", "evaluate", "attribution"}
 for job, sid in submitted.items():  # the profile's GPU requests reached SLURM
     asked = "gpu" in slurm[sid][1]
     assert asked == (finished[job] in gpu_rules), f"{finished[job]} job {sid}: {slurm[sid]}"

@@ -1,13 +1,24 @@
+# Evaluation and the lens readouts of a run share one job: the lens reads the
+# predictions, and one job loads the model (and torch) once instead of twice.
+# The price: a change of lens settings re-evaluates too (cheap next to training).
+LENS_ON = lens_enabled(config)
+
+
 rule evaluate:
     input:
         model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
         lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
         test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
+        **({"train": R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet")}
+           if LENS_ON else {}),
     output:
         predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
         metrics=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json"),
+        **({"lens": R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet")}
+           if LENS_ON else {}),
     params:
         spec=config.get("evaluation", {}),
+        lens=lens_run_spec(config) if LENS_ON else False,
     threads: rule_threads("evaluate")
     resources:
         **rule_resources("evaluate"),

@@ -1,25 +1,4 @@
-rule lens:
-    input:
-        model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
-        lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
-        train=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
-        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
-        predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
-    output:
-        R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet"),
-    params:
-        spec=lens_run_spec(config),
-    threads: rule_threads("lens")
-    resources:
-        **rule_resources("lens"),
-    log:
-        R("results/logs/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
-    benchmark:
-        R("results/benchmarks/lens/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
-    conda:
-        "../../envs/train.yaml"
-    script:
-        "../scripts/make_lens.py"
+# Each run's lens.parquet is written by its evaluate job (evaluate.smk).
 
 
 rule lens_tables:
