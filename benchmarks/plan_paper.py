@@ -3,7 +3,7 @@
 Target: at most 10 s for the grid scaled 4x, growing linearly. Baseline:
 planning the quickstart (config.yaml) in the same run, so the ratio shows what
 the grid costs beyond Snakemake's own start-up. The grid is scaled by its seeds
-(3, 6, 12: every seed adds a training, evaluation and lens job per run).
+(3, 6, 12: every seed adds a training and an evaluation job per run).
 Run from the repository root:
 
     python benchmarks/plan_paper.py [--repeat 3]
