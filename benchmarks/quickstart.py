@@ -56,8 +56,9 @@ def run_workflow(code: Path, config_text: str, workdir: Path) -> float:
 def job_seconds(workdir: Path) -> dict[str, tuple[int, float]]:
     """rule -> (jobs, seconds) from the run's benchmark files."""
     found: dict[str, list[float]] = collections.defaultdict(list)
-    for tsv in workdir.glob("results*/benchmarks/**/*.tsv"):
-        rule = tsv.relative_to(next(workdir.glob("results*/benchmarks"))).parts[0]
+    root = next(workdir.glob("results*/benchmarks"))
+    for tsv in root.glob("**/*.tsv"):
+        rule = tsv.relative_to(root).parts[0]
         found[rule.removesuffix(".tsv")].append(float(pd.read_csv(tsv, sep="\t")["s"].iloc[0]))
     return {rule: (len(s), sum(s)) for rule, s in found.items()}
 

@@ -43,8 +43,8 @@ def R(path):
 
 
 def run_weights(path):
-    """A run's trained weights: deleted once every job that reads them (evaluation,
-    lens, attribution) is done, unless the config says ``keep_weights: true``."""
+    """A run's trained weights: deleted once every job that reads them (evaluate, which
+    also reads the lens, and attribution) is done, unless the config says ``keep_weights: true``."""
     return directory(path) if config.get("keep_weights") else temp(directory(path))
 
 

@@ -6,7 +6,7 @@ rule student_base:
         rationales=lambda wc: scratch_only(wc, R("results/rationales/{teacher}/{dataset}/train.parquet")),
         weights=lambda wc: targets.converted_weights(config, "students", wc.student),
     output:
-        directory(R("results/students/{student}/{teacher}/{dataset}/base")),
+        directory(R(targets.BASE)),
     params:
         spec=lambda wc: student_base_spec(config, wc.student),
     resources:
@@ -23,7 +23,7 @@ rule student_base:
 
 rule train:
     input:
-        base=R("results/students/{student}/{teacher}/{dataset}/base"),
+        base=R(targets.BASE),
         rows=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
     output:
         model=run_weights(R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")),
