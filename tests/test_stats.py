@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from cotdistill.stats import accuracy_interval, holm, mcnemar_exact, paired_difference
+from cotdistill.stats import (accuracy_interval, bootstrap_accuracy_interval,
+                              bootstrap_paired_difference, contrast, holm, mcnemar_exact,
+                              paired_difference, retained_share)
 
 RNG = np.random.default_rng(0)
 
@@ -42,6 +44,7 @@ def test_accuracy_interval_covers_seed_spread_and_test_sampling():
     iv = accuracy_interval(one_seed)
     # binomial standard error at p = 0.5, n = 200 is 0.035: about +-0.07 at 95%
     assert iv.estimate == 0.5 and 0.41 < iv.low < 0.45 and 0.55 < iv.high < 0.59
+    assert iv.high - 0.5 == pytest.approx(1.972 * 0.5 / np.sqrt(199) * np.sqrt(200 / 200), rel=0.01)
     # two seeds that disagree (one at chance, one perfect) widen it far beyond that
     spread = accuracy_interval(np.vstack([one_seed[0], np.ones(200)]))
     assert spread.estimate == 0.75 and spread.low <= 0.55 and spread.high >= 0.95
@@ -76,7 +79,48 @@ def test_draws_shared_between_table_cells_give_each_cell_its_own_fresh_draw_resu
     for a, b in cells + cells[::-1]:
         acc_expect, diff_expect = bootstrap_from_scratch(a.astype(float), b.astype(float),
                                                          500, seed=7)
-        diff = paired_difference(a, b, n_boot=500, seed=7)
-        acc = accuracy_interval(a, n_boot=500, seed=7)
+        diff = bootstrap_paired_difference(a, b, n_boot=500, seed=7)
+        acc = bootstrap_accuracy_interval(a, n_boot=500, seed=7)
         assert (diff.low, diff.high) == tuple(diff_expect)
         assert (acc.low, acc.high) == tuple(acc_expect)
+
+
+def test_the_welch_interval_adds_seed_and_test_set_variance_with_satterthwaite_df():
+    """Three seeds whose accuracies differ: the seed variance (df 2) dominates, so the
+    interval uses a t quantile near df 2, far wider than a normal one."""
+    from scipy.stats import t
+
+    a = np.zeros((3, 400), dtype=bool)
+    for s, right in enumerate((200, 240, 280)):   # 50%, 60%, 70%
+        a[s, :right] = True
+    iv = accuracy_interval(a)
+    seed_var = np.var([0.5, 0.6, 0.7], ddof=1) / 3
+    test_var = a.mean(axis=0).var(ddof=1) / 400
+    se = np.sqrt(seed_var + test_var)
+    df = (seed_var + test_var) ** 2 / (seed_var ** 2 / 2 + test_var ** 2 / 399)
+    assert iv.estimate == pytest.approx(0.6) and iv.se == pytest.approx(se)
+    assert iv.df == pytest.approx(df) and 2 < iv.df < 3
+    assert iv.high == pytest.approx(0.6 + t.ppf(0.975, df) * se)
+    # a contrast with weight -1 is the paired difference; p-values are one-sided
+    b = np.zeros((2, 400), dtype=bool)
+    b[:, :100] = True
+    d = paired_difference(a, b)
+    assert d.estimate == pytest.approx(0.35) and d.low > 0 and d.p_above < 0.025
+    assert d.p_above + d.p_below == pytest.approx(1.0)
+    assert contrast([a, b], [1, -1]).low == d.low
+
+
+def test_retained_share_interval_inverts_the_contrast_test():
+    """The Fieller interval of (x - base) / (ref - base) holds exactly the shares r whose
+    contrast x - r * ref - (1 - r) * base is not rejected (at the df of the declared r)."""
+    rng = np.random.default_rng(1)
+    base, ref, x = (rng.random((3, 800)) < p for p in (0.3, 0.6, 0.55))
+    share = retained_share(x, ref, base, retained=0.8)
+    assert share.estimate == pytest.approx((x.mean() - base.mean()) / (ref.mean() - base.mean()))
+    assert share.low < share.estimate < share.high
+    at = contrast([x, ref, base], [1, -0.8, -0.2])
+    assert share.p_keeps == pytest.approx(at.p_above)
+    assert (share.low > 0.8) == (at.low > 0)
+    # no gain to keep: the share is unbounded
+    flat = retained_share(x, base, base.copy(), retained=0.8)
+    assert flat.low == -np.inf and flat.high == np.inf
