@@ -108,6 +108,44 @@ def test_other_rationale_after_uses_a_different_example():
     assert all(reason_of(t) != own[i] for i, t in zip(rows["id"], rows["target"]))
 
 
+def test_answer_text_after_is_the_gold_choice_alone():
+    assert target("answer_text_after") == "Answer: A\nReason: heavier"
+
+
+def test_conditions_that_draw_make_one_draw_per_training_seed(tmp_path):
+    """Shuffles and random words are drawn anew for every training seed, so the seed-to-seed
+    spread of a run group includes "which random words"; other conditions share one table."""
+    from cotdistill import targets
+
+    data = generate_split("train", n_entities=8, max_value=8)
+    rat = run_teacher({"backend": "rule_based"}, data, "train")
+    for name in ("shuffled_after", "randomtokens_after", "other_rationale_after"):
+        assert C.draws(name, {})
+        draws = [C.build_train(name, {"seed": 0}, data, rat, draw=d)["target"] for d in (0, 1)]
+        assert (draws[0] != draws[1]).any(), name
+        # the config's seed still moves every draw; draw 0 with seed 0 is the old table
+        assert C.build_train(name, {"seed": 0}, data, rat)["target"].equals(draws[0])
+    for name in ("cot_after", "label_only", "answer_text_after"):
+        assert not C.draws(name, {})
+        assert C.build_train(name, {}, data, rat, draw=3).equals(C.build_train(name, {}, data, rat))
+    config = {"conditions": {"shuffled_after": {"seed": 0}, "cot_after": {}}}
+    assert targets.condition_train(config, "t", "d", "shuffled_after", 2).endswith(
+        "shuffled_after/train.draw2.parquet")
+    assert targets.condition_train(config, "t", "d", "cot_after", 2).endswith(
+        "cot_after/train.draw0.parquet")
+
+
+def test_a_condition_reports_how_often_its_rationale_part_restates_the_answer():
+    rows = pd.DataFrame({"target": ["Answer: A\nReason: so it is heavier", "Answer: B\nReason: 7 3",
+                                    "Reason: the answer is (b) here\nAnswer: B", "Answer: A"],
+                         "label": ["A", "B", "B", "A"],
+                         "choices": [["heavier", "lighter"]] * 4})
+    assert C.rationale_part(rows["target"][2]) == "the answer is (b) here"
+    assert C.rationale_part("Answer: A") is None
+    assert C.answer_share(rows) == pytest.approx(2 / 4)  # heavier; (b); not "7 3"; none
+    assert C.answer_share(rows.iloc[[3]]) is None
+
+
 def test_every_condition_has_a_test():
     untested = set(C.REGISTRY) - TESTED
     assert not untested, f"add a test for {sorted(untested)}"

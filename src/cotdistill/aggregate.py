@@ -2,8 +2,8 @@
 
 Accuracies are recomputed from ``predictions.parquet`` rows (not from the
 per-run metrics files) so every number in a table traces back to examples.
-Intervals and tests come from ``cotdistill.stats``: a two-level bootstrap over
-seeds and test examples, McNemar's exact test per seed and Holm's correction.
+Intervals and tests come from ``cotdistill.stats``: Welch/t composite intervals
+over seeds and test examples, McNemar's exact test per seed and Holm's correction.
 """
 
 from __future__ import annotations
@@ -47,27 +47,31 @@ def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
 
 def correctness(runs: pd.DataFrame) -> dict[tuple, dict[str, np.ndarray]]:
     """(student, teacher, dataset, condition) -> metric -> (seeds, examples) matrix,
-    seeds in ascending order, examples in the order of the unit's first run."""
+    seeds in ascending order, examples in the order of the unit's first run; also
+    ``gen_parsed``: whether the generated text held a valid answer, and ``chance``:
+    (examples,) the chance accuracy of each question."""
     out: dict[tuple, dict[str, np.ndarray]] = {}
     order: dict[tuple, list] = {}
     for key, g in runs.sort_values("seed").groupby(KEYS, sort=False):
-        mats: dict[str, list] = {m: [] for m in METRICS}
+        mats: dict[str, list] = {m: [] for m in [*METRICS, "gen_parsed"]}
         for path in g["predictions"]:
             pred = read_table(path).set_index("id")
             ids = order.setdefault(key[:3], list(pred.index))
             if sorted(ids) != sorted(pred.index):
                 raise ValueError(f"{path}: its test examples differ from the other runs of "
                                  f"{'/'.join(key[:3])}; evaluate every run on the same test split")
-            for metric, col in METRICS.items():
+            for metric, col in [*METRICS.items(), ("gen_parsed", "gen_parsed")]:
                 mats[metric].append(pred.loc[ids, col].to_numpy(dtype=bool))
         out[key] = {m: np.vstack(v) for m, v in mats.items()}
+        if "choice_logprobs" in pred:  # (examples,) chance of each question: 1 / its choices
+            out[key]["chance"] = 1.0 / pred.loc[ids, "choice_logprobs"].map(len).to_numpy(float)
     return out
 
 
 def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None,
               matrices: dict | None = None) -> pd.DataFrame:
     """Per (student, teacher, dataset, condition): mean accuracy over seeds and
-    examples, its 95% two-level bootstrap interval, and each seed's accuracy."""
+    examples, its 95% Welch composite interval, and each seed's accuracy."""
     matrices = matrices if matrices is not None else correctness(runs)
     out = []
     for key, g in runs.sort_values("seed").groupby(KEYS, sort=False):
@@ -89,7 +93,7 @@ def compare(matrices: dict, condition_order: Sequence[str] | None = None,
             pairs: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
     """Every condition against each reference condition of its unit, and each
     (condition, reference) of ``pairs``, per metric: the paired difference with
-    its bootstrap interval, McNemar's exact test per seed (seed i against seed
+    its Welch composite interval, McNemar's exact test per seed (seed i against seed
     i), and Holm-adjusted p-values. Holm's family is every McNemar test of one
     (student, teacher, dataset, metric)."""
     wanted = []
@@ -175,12 +179,13 @@ def latex(rows: pd.DataFrame, note: str) -> str:
     return f"% {note}\n" + rows.to_latex(index=False, escape=True)
 
 
-ACCURACY_NOTE = ("Mean over seeds and test examples; 95% intervals from a bootstrap that "
-                 "resamples seeds and test examples (10,000 replicates, percentile); per-seed "
-                 "accuracies beside them. Recomputed from each run's predictions.parquet.")
+ACCURACY_NOTE = ("Mean over seeds and test examples; 95% Welch/t composite intervals (the "
+                 "seed-to-seed variance plus the test-set variance, Satterthwaite degrees of "
+                 "freedom); per-seed accuracies beside them. Recomputed from each run's "
+                 "predictions.parquet.")
 COMPARISON_NOTE = ("Difference in accuracy (condition minus reference, percentage points) on the "
-                   "same test examples, with a paired bootstrap 95% interval over seeds and "
-                   "examples. McNemar's exact test compares seed i of both conditions; p-values "
+                   "same test examples, with a paired 95% Welch/t composite interval over seeds "
+                   "and examples. McNemar's exact test compares seed i of both conditions; p-values "
                    "are Holm-adjusted over every test of one (student, teacher, dataset, metric).")
 
 
@@ -190,7 +195,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     """Generation accuracy per condition, one panel per (student, teacher, dataset);
-    bars are means with 95% bootstrap intervals, dots are single seeds."""
+    bars are means with 95% Welch composite intervals, dots are single seeds."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -69,15 +69,18 @@ class Condition:
     rationale_first: bool  # the student writes a rationale before the label at test time
     defaults: Mapping[str, Any] = field(default_factory=dict)
     needs_scores: Callable[[Mapping[str, Any]], bool] = _never
+    # its targets are a random draw (shuffles, random words): every training seed gets
+    # its own draw, so seed-to-seed variance includes "which random words"
+    draws: bool = False
 
 
 REGISTRY: dict[str, Condition] = {}
 
 
-def register(name: str, *, rationale_first: bool = False,
+def register(name: str, *, rationale_first: bool = False, draws: bool = False,
              needs_scores: Callable[[Mapping[str, Any]], bool] = _never, **defaults: Any):
     def deco(fn: Callable[..., str]) -> Callable[..., str]:
-        REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_scores)
+        REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_scores, draws)
         return fn
     return deco
 
@@ -136,12 +139,12 @@ def cot_after(ex: Example, rng: random.Random) -> str:
     return after(ex.label, ex.rationale)
 
 
-@register("shuffled_before", rationale_first=True)
+@register("shuffled_before", rationale_first=True, draws=True)
 def shuffled_before(ex: Example, rng: random.Random) -> str:
     return before(ex.label, shuffled_words(ex.words, rng))
 
 
-@register("shuffled_after")
+@register("shuffled_after", draws=True)
 def shuffled_after(ex: Example, rng: random.Random) -> str:
     return after(ex.label, shuffled_words(ex.words, rng))
 
@@ -160,7 +163,8 @@ def keytokens_before(ex: Example, rng: random.Random, k=None, fraction=None,
     return before(ex.label, ex.units.render(key_units(ex, k, fraction, rank_by)))
 
 
-@register("randomtokens_after", needs_scores=_at_token_level, scores=None, unit="word", **BUDGET)
+@register("randomtokens_after", draws=True, needs_scores=_at_token_level, scores=None,
+          unit="word", **BUDGET)
 def randomtokens_after(ex: Example, rng: random.Random, k=None, fraction=None) -> str:
     """Random units in original order: the key-token budget without the selection."""
     return after(ex.label, ex.units.render(random_units(ex, rng, k, fraction)))
@@ -184,13 +188,20 @@ def unk_after(ex: Example, rng: random.Random, placeholder=PLACEHOLDER) -> str:
     return after(ex.label, ex.units.render(range(n), {i: placeholder for i in range(n)}))
 
 
+@register("answer_text_after")
+def answer_text_after(ex: Example, rng: random.Random) -> str:
+    """The gold choice's text alone after the label: what key tokens would be if they
+    only restated the answer (a control for the key-token claim)."""
+    return after(ex.label, ex.choices[letters(len(ex.choices)).index(ex.label)])
+
+
 @register("filler_after", k=5, filler="...")
 def filler_after(ex: Example, rng: random.Random, k: int = 5, filler: str = "...") -> str:
     """k filler words after the label: extra target length with no content."""
     return after(ex.label, " ".join([filler] * k))
 
 
-@register("other_rationale_after")
+@register("other_rationale_after", draws=True)
 def other_rationale_after(ex: Example, rng: random.Random) -> str:
     """Another example's rationale: is the content example-specific?"""
     return after(ex.label, ex.other_rationale or "")
@@ -238,6 +249,11 @@ def resolve(name: str, spec: Mapping[str, Any] | None) -> tuple[Condition, dict]
     return cond, params
 
 
+def draws(name: str, spec: Mapping[str, Any] | None) -> bool:
+    """Whether condition ``name: spec`` draws at random (a draw per training seed)."""
+    return resolve(name, spec)[0].draws
+
+
 def needs_scores(name: str, spec: Mapping[str, Any] | None) -> bool:
     """Whether condition ``name: spec`` reads a scores table (the DAG's one contract)."""
     cond, params = resolve(name, spec)
@@ -265,12 +281,14 @@ def _units(rationale: str, rows: pd.DataFrame | None, params: Mapping[str, Any])
 def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
                 rationales: pd.DataFrame, only_correct: bool = False,
                 scores: pd.DataFrame | None = None, scores_path: str = "scores",
-                rationales_path: str = "rationales") -> pd.DataFrame:
+                rationales_path: str = "rationales", draw: int = 0) -> pd.DataFrame:
     """Training rows ``id, prompt, target, label`` of one condition.
 
     Every condition trains on the same ids: those with a rationale (and, with
     ``only_correct``, a teacher-correct one), so conditions differ in the target only.
     ``scores`` is the scores table of the source the condition names, when it needs one.
+    ``draw``: which random draw (the training seed) a condition that draws makes; its
+    random generator is seeded by the config's ``seed`` plus ``draw``.
     """
     cond, params = resolve(name, spec)
     if cond.needs_scores(params) and scores is None:
@@ -278,7 +296,7 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
                           "name an attribution entry with 'scores:'")
     fn_params = {k: v for k, v in params.items() if k not in UNIT_PARAMS}
     by_id = scores_by_id(scores) if scores is not None and cond.needs_scores(params) else None
-    seed = int((spec or {}).get("seed", 0))
+    seed = int((spec or {}).get("seed", 0)) + (int(draw) if cond.draws else 0)
     merged = data.merge(rationales, on="id", how="inner", validate="one_to_one")
     with_rationale = len(merged)
     if only_correct:
@@ -306,6 +324,28 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
                      "target": cond.target(ex, rng, **fn_params), "label": ex.label,
                      "choices": list(ex.choices)})
     return pd.DataFrame(rows, columns=["id", "prompt", "target", "label", "choices"])
+
+
+def rationale_part(target: str) -> str | None:
+    """What a target holds besides its answer statement (None: the label alone)."""
+    if REASON_MARK not in target:
+        return None
+    reason = target.split(REASON_MARK, 1)[1]
+    cut = reason.rfind("\n" + ANSWER_MARK)  # rationale first: the answer closes it
+    return (reason[:cut] if cut >= 0 else reason).strip()
+
+
+def answer_share(rows: pd.DataFrame) -> float | None:
+    """Share of training rows whose rationale part restates the answer (the gold letter
+    or a content word of the gold choice); None when the targets hold no rationale."""
+    from .answer_overlap import restates_answer
+
+    parts = [rationale_part(t) for t in rows["target"]]
+    if all(p is None for p in parts):
+        return None
+    hits = [restates_answer((p or "").split(), y, list(c))
+            for p, y, c in zip(parts, rows["label"], rows["choices"])]
+    return sum(hits) / len(hits) if hits else None
 
 
 def build_test(data: pd.DataFrame) -> pd.DataFrame:

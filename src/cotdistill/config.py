@@ -120,7 +120,7 @@ def meaning_problems(config: Mapping) -> list[str]:
                                     "Fix: correct the path (relative to the working directory)")
         if spec.get("source") == "hub" and not spec.get("name"):
             problems.append(f"'datasets.{name}.name': missing. Fix: give the hub name")
-    from .teachers.base import backend_class, backends
+    from .teachers.base import STRIP_ANSWER, backend_class, backends
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") not in backends():
             problems.append(f"'teachers.{tname}.backend': unknown backend '{tspec.get('backend')}'. "
@@ -129,7 +129,7 @@ def meaning_problems(config: Mapping) -> list[str]:
             cls = backend_class(tspec["backend"])
             for dname in (tspec.get("datasets") or {}):
                 options = {k: v for k, v in teacher_spec(config, tname, dname).items()
-                           if k != "backend"}
+                           if k not in ("backend", STRIP_ANSWER)}
                 for key, problem, fix in cls.option_problems(options):
                     where = (f"teachers.{tname}.datasets.{dname}.{key}"
                              if key in (tspec["datasets"][dname] or {}) else f"teachers.{tname}.{key}")
@@ -352,12 +352,11 @@ def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
 # ---- verdicts ---------------------------------------------------------------------
 
 def verdicts_spec(config: Mapping) -> dict:
-    """{metric, margin} the verdict rules use, defaults filled in."""
-    from .verdicts import DEFAULT_MARGIN, DEFAULT_METRIC
+    """{metric, margin, retained, min_parse_rate} the verdict rules use, defaults filled in."""
+    from dataclasses import asdict
+    from .verdicts import Settings
 
-    spec = config.get("verdicts") or {}
-    return {"metric": spec.get("metric", DEFAULT_METRIC),
-            "margin": float(spec.get("margin", DEFAULT_MARGIN))}
+    return asdict(Settings.from_dict(config.get("verdicts")))
 
 
 # ---- lens ------------------------------------------------------------------------

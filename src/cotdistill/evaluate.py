@@ -32,12 +32,26 @@ _ANSWER = re.compile(r"Answer\s*:\s*\(?\s*([A-Z])\b")
 class EvalConfig:
     batch_size: int = 64
     max_new_tokens_label: int = 6       # enough for "Answer: X" and an EOS
-    max_new_tokens_rationale: int = 64  # rationale-first conditions write reasoning first
+    # rationale-first conditions write reasoning first; "auto": the longest training target
+    # of the run (tokenised) plus a margin, so a student that learnt to write as long as
+    # its teacher is not cut off before its "Answer:" (``rationale_budget``)
+    max_new_tokens_rationale: int | str = "auto"
     device: str = "auto"                # "auto" (a GPU when there is one), "cpu", "cuda"
 
     @classmethod
     def from_dict(cls, d: dict) -> "EvalConfig":
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
+
+
+BUDGET_MARGIN = 0.1  # the rationale budget's margin over the longest target (at least 8 tokens)
+
+
+def rationale_budget(tok, targets: Sequence[str]) -> int:
+    """New tokens a rationale-first student may write: its longest training target
+    (``Reason: ... Answer: y``) tokenised, plus 10% (at least 8 tokens)."""
+    longest = max((len(ids) for ids in tok(list(targets), add_special_tokens=False)["input_ids"]),
+                  default=0)
+    return longest + max(8, int(BUDGET_MARGIN * longest + 0.5))
 
 
 def parse_label(text: str, n_choices: int) -> str | None:
@@ -244,6 +258,9 @@ def evaluate(model, tok, test: pd.DataFrame, rationale_first: bool, cfg: EvalCon
         gens, per_example = both
     else:
         budget = cfg.max_new_tokens_rationale if rationale_first else cfg.max_new_tokens_label
+        if not isinstance(budget, int):
+            raise ValueError("max_new_tokens_rationale is 'auto': resolve it from the training "
+                             "targets first (rationale_budget)")
         gens = generate(model, tok, prompts, budget, cfg.batch_size, progress)
         contexts = [p + (reasoning_prefix(g) + "\n" if rationale_first else "")
                     for p, g in zip(prompts, gens)]

@@ -15,6 +15,7 @@ _SMALL = {"mem_mb": 2000, "runtime": 30}
 DEFAULTS: dict[str, dict] = {
     "data": _SMALL,
     "conditions": _SMALL,
+    "condition_test": _SMALL,
     "student_base": {"mem_mb": 4000, "runtime": 30},
     "convert_model": {"mem_mb": 16000, "runtime": 60},
     "teacher": {"mem_mb": 16000, "runtime": 480},

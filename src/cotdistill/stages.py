@@ -56,32 +56,53 @@ def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
     write_table(rat, out, params={"teacher": dict(spec), "split": split}, upstream=[data_path])
 
 
-def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
-                    test_data: str, rationales: str, out_train: str, out_test: str,
-                    scores: str | None = None, allow_overlap: bool = False) -> None:
-    """``scores``: the scores table of the source the condition reads, if it needs one.
-    Test questions also in train stop the job unless ``allow_overlap`` (then they are
-    counted in the log and in the test table's provenance, ``overlap_with_train``)."""
+def _refuse_leaks(train_data: str, test_data: str, allow_overlap: bool):
+    """(train table, test table, test questions also in train); stops on a leak unless
+    ``allow_overlap`` (then they are counted in the log and the tables' provenance)."""
     from .data.overlap import LEAK_FIX, leak_problem, overlapping
 
-    data, rat = read_table(train_data), read_table(rationales)
-    test_data_table = read_table(test_data)
-    leaked = overlapping(data, test_data_table)
+    data, test = read_table(train_data), read_table(test_data)
+    leaked = overlapping(data, test)
     if len(leaked) and not allow_overlap:
         raise InputError(test_data, None, leak_problem(leaked, "this table", train_data),
                          LEAK_FIX.format(key="the dataset's allow_overlap"))
     if len(leaked):
         log.warning("%d test questions also appear in train (allow_overlap: true)", len(leaked))
+    return data, test, leaked
+
+
+def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
+                    test_data: str, rationales: str, out_train: str,
+                    scores: str | None = None, allow_overlap: bool = False,
+                    draw: int = 0) -> None:
+    """A condition's training table. ``scores``: the scores table of the source the
+    condition reads, if it needs one; ``draw``: the training seed whose random draw a
+    condition that draws makes (0 for the others). Test questions also in train stop
+    the job unless ``allow_overlap``."""
+    data, _, _ = _refuse_leaks(train_data, test_data, allow_overlap)
+    rat = read_table(rationales)
     table = read_table(scores) if scores else None
     rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,
-                            scores_path=scores or "scores", rationales_path=rationales)
-    log.info("condition %s: %d training rows (of %d examples)", name, len(rows), len(data))
-    params = {"condition": name, "spec": spec, "only_correct": only_correct}
+                            scores_path=scores or "scores", rationales_path=rationales,
+                            draw=draw)
+    log.info("condition %s (draw %d): %d training rows (of %d examples)", name, draw,
+             len(rows), len(data))
+    params = {"condition": name, "spec": spec, "only_correct": only_correct, "draw": draw,
+              "rows": len(rows), "examples": len(data),
+              "restates_answer": cond.answer_share(rows)}
     upstream = [train_data, rationales] + ([scores] if scores else [])
     write_table(rows, out_train, params=params, upstream=upstream)
-    test = cond.build_test(test_data_table)
-    test["rationale_first"] = cond.resolve(name, spec)[0].rationale_first
-    write_table(test, out_test, params={**params, "overlap_with_train": len(leaked)},
+
+
+def make_condition_test(name: str, rationale_first: bool, train_data: str, test_data: str,
+                        out_test: str, allow_overlap: bool = False) -> None:
+    """A condition's test table: the shared test prompts, and whether its students write
+    a rationale first. Its own job, so a test-only edit re-evaluates but retrains nothing."""
+    _, test_table, leaked = _refuse_leaks(train_data, test_data, allow_overlap)
+    test = cond.build_test(test_table)
+    test["rationale_first"] = bool(rationale_first)
+    write_table(test, out_test, params={"condition": name, "rationale_first": rationale_first,
+                                        "overlap_with_train": len(leaked)},
                 upstream=[test_data])
 
 
@@ -130,10 +151,11 @@ def make_attribution_figure(scores: str, rationales: str, out: str, title: str) 
 
 
 def make_attribution_table(units: list, scores: list[str], rationales: list[str], out_csv: str,
-                           out_md: str, out_html: str | None = None) -> None:
+                           out_md: str, out_html: str | None = None,
+                           data: list[str] = ()) -> None:
     from .attribution.quality import attribution_table, to_markdown
 
-    table = attribution_table([tuple(u) for u in units], scores, rationales)
+    table = attribution_table([tuple(u) for u in units], scores, rationales, list(data))
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     Path(out_md).write_text(to_markdown(table))
@@ -186,7 +208,9 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
         save_trained(model, tok, base_dir, seed, out_model)
     except OSError as e:
         raise OutputError(out_model, e) from e
-    write_table(history, out_log, params={"training": dict(train_spec), "seed": seed},
+    write_table(history, out_log, params={"training": dict(train_spec), "seed": seed,
+                                          "examples": history.attrs.get("examples"),
+                                          "truncated": history.attrs.get("truncated")},
                 upstream=[condition_train])
     checkpoints.remove(checkpoint_dir)
 
@@ -203,16 +227,21 @@ class LensJob:
 
 def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
                  out_predictions: str, out_metrics: str, threads: int = 1,
-                 progress: bool = True, lens: LensJob | None = None) -> None:
+                 progress: bool = True, lens: LensJob | None = None,
+                 condition_train: str | None = None) -> None:
     """Predictions and metrics of one trained run; with ``lens``, also its logit and
     tuned lens readouts (see ``lens.probe``) from the same loaded model.
+    ``condition_train``: the run's training table, from whose longest target a
+    rationale-first student's generation budget is derived (``max_new_tokens_rationale:
+    auto``, the default).
 
     One job per run for both: the lens reads the predictions, so it always followed
     evaluation, and a second job paid the interpreter, the torch and transformers
     imports and the model load again (about 4 s of a 5 s job on the quickstart).
     """
     import torch
-    from .evaluate import EvalConfig, evaluate, metrics
+    from dataclasses import replace
+    from .evaluate import EvalConfig, evaluate, metrics, rationale_budget
     from .students import load_trained
     from .train import pick_device
 
@@ -221,12 +250,23 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     model, tok = load_trained(model_dir, pick_device(cfg.device))
     test = read_table(condition_test)
     rationale_first = bool(test["rationale_first"].iloc[0])
+    if rationale_first and cfg.max_new_tokens_rationale == "auto":
+        if condition_train is None:
+            raise ValueError("max_new_tokens_rationale: auto needs the run's training table")
+        budget = rationale_budget(tok, read_table(condition_train)["target"])
+        cfg = replace(cfg, max_new_tokens_rationale=budget)
+        log.info("rationale budget: %d new tokens (longest training target plus margin)", budget)
     pred = evaluate(model, tok, test, rationale_first, cfg, progress)
     summary = metrics(pred)
-    log.info("generation accuracy %.3f, choice accuracy %.3f (n=%d)",
-             summary["gen_accuracy"], summary["choice_accuracy"], summary["n"])
-    write_table(pred, out_predictions, params={"evaluation": dict(eval_spec)},
-                upstream=[condition_test])
+    if rationale_first:
+        summary["max_new_tokens_rationale"] = int(cfg.max_new_tokens_rationale)
+    log.info("generation accuracy %.3f, choice accuracy %.3f, parse rate %.3f (n=%d)",
+             summary["gen_accuracy"], summary["choice_accuracy"], summary["gen_parse_rate"],
+             summary["n"])
+    write_table(pred, out_predictions, params={"evaluation": dict(eval_spec),
+                                               "max_new_tokens_rationale":
+                                               summary.get("max_new_tokens_rationale")},
+                upstream=[condition_test] + ([condition_train] if condition_train else []))
     Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")
     if lens is not None:
         _lens_readouts(model, tok, model_dir, condition_test, out_predictions, lens, progress)
@@ -281,34 +321,20 @@ def make_lens_plot(lens_paths: list[str], out: str, title: str,
     plot(curves(lens_paths), out, title, condition_order)
 
 
-def make_summary(comparisons: str, emergence: str | None, metric: str, margin: float,
-                 datasets: Mapping, out_md: str, out_csv: str, out_html: str | None = None,
-                 data: list[str] = ()) -> None:
-    """results/summary.md: a verdict per claim and unit (see ``verdicts``), and what
-    each dataset split kept and skipped (``data``: the data tables)."""
-    import pandas as pd
-    from .data.counts import data_section
+def make_summary(predictions: list[str], verdict_spec: Mapping, datasets: Mapping,
+                 out_md: str, out_csv: str, out_html: str | None = None,
+                 emergence: str | None = None, lens: list[str] = (),
+                 train_logs: list[str] = (), condition_tables: list[str] = (),
+                 rationales: list[str] = (), data: list[str] = ()) -> None:
+    """results/summary.md: a verdict per claim and unit, decided from the runs'
+    predictions (see ``verdicts``), and what the students were trained on (``summary``)."""
     from .data.synthetic import CLAIM_NOTES
-    from .verdicts import summary_markdown, verdicts
+    from .summary import write_summary
+    from .verdicts import Settings
 
-    table = verdicts(pd.read_csv(comparisons), pd.read_csv(emergence) if emergence else None,
-                     metric, margin)
     notes = list(CLAIM_NOTES) if any((d or {}).get("source") == "synthetic"
                                      for d in datasets.values()) else []
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_csv, index=False)
-    text = summary_markdown(table, metric, margin, notes)
-    if data:
-        text += "\n" + data_section(list(data))
-    Path(out_md).write_text(text)
-    if out_html:
-        from .plotting import write_html
-        from .verdicts import RULES
-
-        write_html([("", table.drop(columns=["claim"]))], "\n".join(notes), out_html,
-                   "Verdicts", preamble=RULES)
-    for r in table.to_dict("records"):
-        log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
-                 r["verdict"])
-    counts = table["verdict"].value_counts()
-    log.info("verdicts: %s", ", ".join(f"{n} {v}" for v, n in counts.items()) or "none")
+    write_summary(predictions, Settings.from_dict(verdict_spec), out_md, out_csv, out_html,
+                  emergence=emergence, lens=lens, train_logs=train_logs,
+                  condition_tables=condition_tables, rationales=rationales, data=data,
+                  notes=notes)

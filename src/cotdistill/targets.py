@@ -18,11 +18,15 @@ FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
          "results/tables/comparisons.tex", "results/plots/accuracy.png",
          "results/summary.md", "results/tables/verdicts.csv", "results/tables/accuracy.html",
          "results/tables/comparisons.html", "results/summary.html"]
+# a condition's training table per random draw (the seed for conditions that draw, else 0)
+CONDITION_TRAIN = "results/conditions/{teacher}/{dataset}/{condition}/train.draw{draw}.parquet"
+CONDITION_TEST = "results/conditions/{teacher}/{dataset}/{condition}/test.parquet"
 SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
 ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
 ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md",
                       "results/tables/attribution.html"]
 RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
+TRAIN_DATA = "results/data/{dataset}/train.parquet"
 LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
                "results/tables/lens_emergence.md", "results/tables/lens_emergence.html"]
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
@@ -110,6 +114,24 @@ def adapter_base(config: Mapping, student: str, teacher: str, dataset: str) -> l
     return []
 
 
+def condition_train(config: Mapping, teacher: str, dataset: str, condition: str,
+                    seed: int | str) -> str:
+    """The training table run ``seed`` of ``condition`` trains on: its own random draw
+    when the condition draws at random, the one shared table otherwise."""
+    from .conditions import draws
+
+    draw = int(seed) if draws(condition, config["conditions"][condition]) else 0
+    return relocate(config, CONDITION_TRAIN.format(teacher=teacher, dataset=dataset,
+                                                   condition=condition, draw=draw))
+
+
+def rationale_first(config: Mapping, condition: str) -> bool:
+    """Whether ``condition``'s students write a rationale before the label."""
+    from .conditions import resolve
+
+    return resolve(condition, config["conditions"][condition])[0].rationale_first
+
+
 def run_dirs(config: Mapping) -> list[str]:
     """Every (student, teacher, dataset, condition, seed) run folder the config asks for."""
     return [relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
@@ -119,6 +141,25 @@ def run_dirs(config: Mapping) -> list[str]:
 
 def predictions(config: Mapping) -> list[str]:
     return [f"{run}/predictions.parquet" for run in run_dirs(config)]
+
+
+def train_logs(config: Mapping) -> list[str]:
+    return [f"{run}/train_log.parquet" for run in run_dirs(config)]
+
+
+def condition_tables(config: Mapping) -> list[str]:
+    """Every training table the config's runs train on (one per random draw)."""
+    return list(dict.fromkeys(condition_train(config, t, d, c, seed)
+                              for t, d in units(config) for c in config["conditions"]
+                              for seed in config["seeds"]))
+
+
+def lens_claim_tables(config: Mapping) -> list[str]:
+    """lens.parquet of the runs the lens claim compares (its per-question measure)."""
+    from .verdicts import LENS_CLAIM
+
+    wanted = {LENS_CLAIM.parts[0].condition, LENS_CLAIM.parts[0].reference}
+    return [p for p in lens_tables(config) if run_identity(p)["condition"] in wanted]
 
 
 def lens_tables(config: Mapping, student: str | None = None, teacher: str | None = None,

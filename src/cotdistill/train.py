@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -60,25 +61,58 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+# the target's own answer statement: at its start ("Answer: y\nReason: ...", label
+# first) or at its end ("Reason: ...\nAnswer: y", rationale first)
+_ANSWER_AT_START = re.compile(r"^Answer:[^\n]*")
+_ANSWER_AT_END = re.compile(r"\n?Answer:[^\n]*\s*$")
+
+
+def _fit(tok, prompt_ids: list[int], target: str, max_length: int) -> tuple[list[int], list[int]]:
+    """(prompt ids, target ids without EOS) of an over-long pair, cut inside the rationale
+    so that the answer statement and the EOS stay: the rationale loses its end; if even
+    the prompt and the answer do not fit, the prompt loses its start."""
+    def ids(text: str) -> list[int]:
+        return tok(text, add_special_tokens=False)["input_ids"] if text else []
+
+    m = _ANSWER_AT_START.match(target) or _ANSWER_AT_END.search(target)
+    if m is None:  # no answer statement to protect: keep what fits, and the EOS
+        if len(prompt_ids) > max_length - 1:
+            prompt_ids = prompt_ids[len(prompt_ids) - (max_length - 1):]
+        return prompt_ids, ids(target)[:max_length - 1 - len(prompt_ids)]
+    before, statement, after_ = target[:m.start()], target[m.start():m.end()], target[m.end():]
+    s_ids = ids(statement)
+    room = max_length - 1 - len(s_ids) - len(prompt_ids)  # tokens left for the rationale
+    if room < 0:
+        prompt_ids, room = prompt_ids[-room:], 0  # cut the prompt's start
+    b_ids, a_ids = ids(before), ids(after_)
+    b_ids = b_ids[:room]
+    a_ids = a_ids[:room - len(b_ids)]
+    return prompt_ids, b_ids + s_ids + a_ids
+
+
 def encode_pairs(tok, prompts: Sequence[str], targets: Sequence[str], max_length: int,
                  loss_on: str) -> tuple[list[list[int]], list[list[int]], int]:
     """Token ids and labels per example; prompt labels are IGNORE when loss_on='target'.
 
-    Returns (input_ids, labels, n_truncated). The EOS token ends every target so
-    the student learns where to stop.
+    Returns (input_ids, labels, n_truncated): two lists of one id list per example
+    (each at most ``max_length`` long) and how many examples had to be cut. The EOS
+    token ends every target so the student learns where to stop. A pair longer than
+    ``max_length`` is cut inside its rationale (``_fit``): the answer statement and the
+    EOS always stay, so a rationale-first target never loses its label from the loss
+    while a label-first one keeps it.
     """
     if loss_on not in ("target", "all"):
         raise ValueError(f"loss_on must be 'target' or 'all', not {loss_on!r}")
     ids_p = tok(list(prompts), add_special_tokens=False)["input_ids"]
     ids_t = tok(list(targets), add_special_tokens=False)["input_ids"]
     inputs, labels, truncated = [], [], 0
-    for p, t in zip(ids_p, ids_t):
+    for p, t, text in zip(ids_p, ids_t, targets):
+        if len(p) + len(t) + 1 > max_length:
+            truncated += 1
+            p, t = _fit(tok, p, text, max_length)
         t = t + [tok.eos_token_id]
-        ids = (p + t)[:max_length]
-        lab = ([IGNORE] * len(p) if loss_on == "target" else list(p)) + t
-        truncated += len(p) + len(t) > max_length
-        inputs.append(ids)
-        labels.append(lab[:max_length])
+        inputs.append(p + t)
+        labels.append(([IGNORE] * len(p) if loss_on == "target" else list(p)) + t)
     return inputs, labels, truncated
 
 
@@ -123,8 +157,8 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     model.to(device).train()
     inputs, labels, truncated = encode_pairs(tok, prompts, targets, cfg.max_length, cfg.loss_on)
     if truncated:
-        log.warning("%d of %d examples were truncated to max_length=%d",
-                    truncated, len(inputs), cfg.max_length)
+        log.warning("%d of %d examples were longer than max_length=%d: cut inside their "
+                    "rationale (the answer and EOS kept)", truncated, len(inputs), cfg.max_length)
     steps_per_epoch = math.ceil(len(inputs) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     warmup = int(cfg.warmup_ratio * total)
@@ -207,7 +241,9 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
             log.info("checkpoint at step %d", step)
     bar.close()
     model.eval()
-    return pd.DataFrame(rows)
+    history = pd.DataFrame(rows)
+    history.attrs.update(truncated=truncated, examples=len(inputs))
+    return history
 
 
 @torch.no_grad()

@@ -40,8 +40,13 @@ rule aggregate:
 
 rule summary:
     input:
-        comparisons=R("results/tables/comparisons.csv"),
+        # verdicts are decided from every run's predictions (intervals, gates, shares)
+        predictions=targets.predictions(config),
         emergence=R(targets.LENS_TABLES[1]) if lens_enabled(config) else [],
+        lens=targets.lens_claim_tables(config) if lens_enabled(config) else [],
+        train_logs=targets.train_logs(config),
+        conditions=targets.condition_tables(config),
+        rationales=[R(targets.RATIONALES.format(teacher=t, dataset=d)) for t, d in units(config)],
         data=[R(f"results/data/{d}/{s}.parquet") for d in dict.fromkeys(d for _, d in units(config))
               for s in ("train", "test")],
     output:
@@ -49,8 +54,7 @@ rule summary:
         csv=R("results/tables/verdicts.csv"),
         html=report(R("results/summary.html"), caption="../report/summary.rst", category="Verdicts"),
     params:
-        metric=verdicts_spec(config)["metric"],
-        margin=verdicts_spec(config)["margin"],
+        verdicts=verdicts_spec(config),
         datasets=config["datasets"],
     resources:
         **rule_resources("summary"),

@@ -50,6 +50,7 @@ rule attribution_table:
     input:
         scores=targets.attribution_paths(config, targets.SCORES),
         rationales=targets.attribution_paths(config, targets.RATIONALES),
+        data=targets.attribution_paths(config, targets.TRAIN_DATA),  # gold labels and choices
     output:
         csv=R("results/tables/attribution.csv"),
         md=R("results/tables/attribution.md"),

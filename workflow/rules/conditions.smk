@@ -1,13 +1,16 @@
+# A condition's training table is one per random draw: conditions that draw at random
+# (shuffles, random words) make one per training seed ({draw} = the seed), the others
+# one for every seed ({draw} = 0; targets.condition_train says which). The test table
+# has its own job, so a test-only edit re-evaluates but retrains nothing.
 rule conditions:
     input:
         train=R("results/data/{dataset}/train.parquet"),
-        test=R("results/data/{dataset}/test.parquet"),
+        test=R("results/data/{dataset}/test.parquet"),  # test questions also in train stop it
         rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
         # only the conditions that read attribution scores (conditions.needs_scores)
         scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
     output:
-        train=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
-        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
+        train=R(targets.CONDITION_TRAIN),
     params:
         spec=lambda wc: config["conditions"][wc.condition],
         only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
@@ -15,10 +18,31 @@ rule conditions:
     resources:
         **rule_resources("conditions"),
     log:
-        R("results/logs/conditions/{teacher}/{dataset}/{condition}.log"),
+        R("results/logs/conditions/{teacher}/{dataset}/{condition}/draw{draw}.log"),
     benchmark:
-        R("results/benchmarks/conditions/{teacher}/{dataset}/{condition}.tsv")
+        R("results/benchmarks/conditions/{teacher}/{dataset}/{condition}/draw{draw}.tsv")
     conda:
         "../../envs/data.yaml"
     script:
         "../scripts/make_conditions.py"
+
+
+rule condition_test:
+    input:
+        train=R("results/data/{dataset}/train.parquet"),
+        test=R("results/data/{dataset}/test.parquet"),
+    output:
+        test=R(targets.CONDITION_TEST),
+    params:
+        rationale_first=lambda wc: targets.rationale_first(config, wc.condition),
+        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
+    resources:
+        **rule_resources("condition_test"),
+    log:
+        R("results/logs/condition_test/{teacher}/{dataset}/{condition}.log"),
+    benchmark:
+        R("results/benchmarks/condition_test/{teacher}/{dataset}/{condition}.tsv")
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/make_condition_test.py"

@@ -8,9 +8,10 @@ rule evaluate:
     input:
         model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
         lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
-        test=R("results/conditions/{teacher}/{dataset}/{condition}/test.parquet"),
-        **({"train": R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet")}
-           if LENS_ON else {}),
+        test=R(targets.CONDITION_TEST),
+        # the run's training targets: the tuned lens learns from them, and a rationale-first
+        # student's generation budget is derived from their longest rationale
+        train=lambda wc: targets.condition_train(config, wc.teacher, wc.dataset, wc.condition, wc.seed),
     output:
         predictions=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"),
         metrics=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json"),

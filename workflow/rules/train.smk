@@ -24,7 +24,7 @@ rule student_base:
 rule train:
     input:
         base=R(targets.BASE),
-        rows=R("results/conditions/{teacher}/{dataset}/{condition}/train.parquet"),
+        rows=lambda wc: targets.condition_train(config, wc.teacher, wc.dataset, wc.condition, wc.seed),
     output:
         model=run_weights(R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")),
         log=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet"),

@@ -15,5 +15,6 @@ with job_log(snakemake.log[0]):
     pin(int(getattr(snakemake.resources, "gpu", 0)))  # a device of its own (see gpus.py)
     evaluate_run(snakemake.input.model, snakemake.input.test, snakemake.params.spec,
                  snakemake.output.predictions, snakemake.output.metrics,
-                 threads=snakemake.threads, lens=lens)
+                 threads=snakemake.threads, lens=lens,
+                 condition_train=snakemake.input.train)
 end_job()  # outputs are written: skip the slow interpreter teardown

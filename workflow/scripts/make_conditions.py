@@ -1,4 +1,4 @@
-"""Training and test rows of one condition."""
+"""Training rows of one condition (one random draw for conditions that draw)."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too
@@ -9,6 +9,7 @@ from cotdistill.stages import make_conditions  # noqa: E402
 with job_log(snakemake.log[0]):
     make_conditions(snakemake.wildcards.condition, snakemake.params.spec,
                     snakemake.params.only_correct, snakemake.input.train, snakemake.input.test,
-                    snakemake.input.rationales, snakemake.output.train, snakemake.output.test,
+                    snakemake.input.rationales, snakemake.output.train,
                     scores=optional_path(snakemake.input.scores),
-                    allow_overlap=snakemake.params.allow_overlap)
+                    allow_overlap=snakemake.params.allow_overlap,
+                    draw=int(snakemake.wildcards.draw))

@@ -2,11 +2,16 @@
 
 Every number is recomputed from the runs' ``lens.parquet`` rows.
 
-Emergence: a run's answer has emerged at the first layer whose top-choice
-accuracy under the lens has covered ``fraction`` of the last layer's gain over
-chance, ``acc_l - chance >= fraction * (acc_L - chance)``. A run whose last layer
-is not above chance by more than two binomial standard errors has no answer to
-emerge and gets none.
+Emergence: a run's answer has emerged at the first layer from which the lens's
+top-choice accuracy stays at or above ``fraction`` of the last layer's gain over
+chance, ``acc_l - chance >= fraction * (acc_L - chance)`` for that layer and every
+later one (a transient spike in an early layer does not count). A run whose last
+layer is not above chance by more than two binomial standard errors has no answer
+to emerge and gets none.
+
+Per question: the layer from which the gold choice stays the lens's top choice
+up to the last layer (``settle_layers``); two conditions are compared on it over
+the questions every run of both answers correctly (``paired_settle``).
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from ..tables import read_table
 from ..targets import run_identity
 
 UNIT = ["student", "teacher", "dataset"]
-EMERGENCE_NOTE = ("Emergence layer: the first layer (0 = embeddings, L = last block) at which the "
-                  "lens's top-choice accuracy covers {fraction:.0%} of the last layer's gain over "
-                  "chance. '-' / never: the last layer is not above chance by more than two "
+EMERGENCE_NOTE = ("Emergence layer: the first layer (0 = embeddings, L = last block) from which the "
+                  "lens's top-choice accuracy stays at or above {fraction:.0%} of the last layer's "
+                  "gain over chance. '-' / never: the last layer is not above chance by more than two "
                   "binomial standard errors. Recomputed from each run's lens.parquet.")
 RUN = UNIT + ["condition", "seed"]
 
@@ -50,12 +55,45 @@ def curves(lens_paths: Sequence[str]) -> pd.DataFrame:
 
 def emergence_layer(accuracy: Sequence[float], chance: float, n: int,
                     fraction: float) -> int | None:
-    """The first layer whose accuracy covers ``fraction`` of the final gain over
-    chance; None when the final layer is within two standard errors of chance."""
+    """The first layer from which accuracy stays at or above ``fraction`` of the final
+    gain over chance; None when the final layer is within two standard errors of chance."""
     gain = accuracy[-1] - chance
     if gain <= 2 * math.sqrt(chance * (1 - chance) / n):
         return None
-    return next(layer for layer, acc in enumerate(accuracy) if acc - chance >= fraction * gain)
+    layer = len(accuracy) - 1  # the last layer covers any fraction <= 1 of its own gain
+    while layer > 0 and accuracy[layer - 1] - chance >= fraction * gain:
+        layer -= 1
+    return layer
+
+
+def settle_layers(path: str, lens: str = "logit") -> pd.Series:
+    """Per question (index: id) of one run's lens.parquet: the layer from which the gold
+    choice stays the top choice through the last layer; NaN when the last layer is wrong."""
+    rows = read_table(path)
+    rows = rows[rows["lens"] == lens].sort_values(["id", "layer"])
+    out = {}
+    for qid, g in rows.groupby("id", sort=False):
+        right = g["top_correct"].to_numpy(dtype=bool)
+        if not right[-1]:
+            out[qid] = math.nan
+            continue
+        wrong = (~right).nonzero()[0]
+        out[qid] = float(g["layer"].iloc[wrong[-1] + 1] if len(wrong) else g["layer"].iloc[0])
+    return pd.Series(out, dtype=float)
+
+
+def paired_settle(paths_a: Sequence[str], paths_b: Sequence[str], lens: str = "logit"):
+    """(Interval of mean settle layer of A minus B, n questions) over the questions that
+    every run of both conditions answers correctly at the last layer; (None, 0) if none."""
+    from .. import stats
+
+    a = pd.concat([settle_layers(p, lens) for p in paths_a], axis=1)  # (questions, seeds)
+    b = pd.concat([settle_layers(p, lens) for p in paths_b], axis=1)
+    both = a.dropna().index.intersection(b.dropna().index)
+    if len(both) < 2:
+        return None, len(both)
+    iv = stats.contrast([a.loc[both].to_numpy().T, b.loc[both].to_numpy().T], [1.0, -1.0])
+    return iv, len(both)
 
 
 def emergence(curve_table: pd.DataFrame, fraction: float,

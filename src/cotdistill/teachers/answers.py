@@ -37,3 +37,52 @@ def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
 
 def _norm(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", s.lower()).strip()
+
+
+# "The answer is B because ...", "So the answer is (c) bookstore.", "Therefore, the
+# correct answer is: D": a statement of the answer, with what leads into it
+_STATEMENT = re.compile(r"(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the\s+)?(?:correct\s+|final\s+)?"
+                        r"answer\s+is\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def answer_position(text: str) -> str | None:
+    """Where a rationale states its answer: 'start' (in its first sentence), 'end' (in
+    its last sentence), 'middle', or None (no "answer is" statement)."""
+    m = _STATEMENT.search(text or "")
+    if not m:
+        return None
+    ends = [e.end() for e in _SENTENCE_END.finditer(text.rstrip())]
+    first_end = ends[0] if ends else len(text)
+    if m.start() < first_end:
+        return "start"
+    last = _STATEMENT.search(text, ends[-2] if len(ends) > 1 else 0)
+    return "end" if last and (len(ends) < 2 or last.start() >= ends[-2]) else "middle"
+
+
+def strip_stated_answer(text: str) -> str:
+    """``text`` without a statement of the answer at its start or its end.
+
+    At the start, "The answer is B because a fridge keeps milk cold." keeps "A fridge
+    keeps milk cold." (a statement with no "because" loses its whole sentence); at the
+    end, the last sentence that states the answer goes ("So the answer is (c) bank.").
+    A statement in the middle stays: cutting it would break the reasoning around it.
+    """
+    out = (text or "").strip()
+    m = _STATEMENT.match(out)
+    if m:
+        ends = [e.end() for e in _SENTENCE_END.finditer(out)]
+        sentence_end = ends[0] if ends else len(out)
+        because = re.search(r"\bbecause\b\s*,?\s*", out[m.end():sentence_end], re.IGNORECASE)
+        out = out[m.end() + because.end():] if because else out[sentence_end:]
+        out = out.strip()
+        out = out[:1].upper() + out[1:]
+    matches = list(_STATEMENT.finditer(out))
+    if matches:
+        last = matches[-1]
+        ends = [e.end() for e in _SENTENCE_END.finditer(out[:last.start()])]
+        start = ends[-1] if ends else 0
+        tail = out[last.end():].rstrip().rstrip(".!?")
+        if not _SENTENCE_END.search(tail):  # the statement is the last sentence
+            out = out[:start].strip()
+    return out

@@ -9,8 +9,9 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from ..errors import ConfigError
-from .answers import parse_stated_answer
+from .answers import parse_stated_answer, strip_stated_answer
 
+STRIP_ANSWER = "strip_answer"  # an option of every backend (see ``finalise``)
 RATIONALE_COLUMNS = ["id", "rationale", "teacher_answer", "teacher_correct",
                      "prompt_hash", "gen_params"]
 
@@ -75,8 +76,17 @@ def make_teacher(spec: Mapping[str, Any]) -> Teacher:
     return _BACKENDS[backend](**spec)
 
 
-def finalise(data: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-    """Add parsed answers and correctness; keep only ids of ``data``, in its order."""
+def finalise(data: pd.DataFrame, raw: pd.DataFrame, strip_answer: bool = False) -> pd.DataFrame:
+    """Add parsed answers and correctness; keep only ids of ``data``, in its order.
+
+    ``strip_answer``: remove a statement of the answer at the rationale's start or end
+    (``answers.strip_stated_answer``) after the answer is parsed from it, so that key
+    tokens are chosen among the reasoning words and a rationale before the label does
+    not state the label first; ``answer_stripped`` says which rows changed."""
+    if strip_answer and "key_word_idx" in raw.columns:
+        raise ConfigError("teachers.*.strip_answer", "this teacher's rationales index their "
+                          "key words, which removing words would break",
+                          "remove strip_answer from this teacher")
     raw = raw.drop_duplicates("id", keep="first").set_index("id")
     rows = []
     for ex in data.itertuples(index=False):
@@ -87,9 +97,10 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
         answer = r.get("teacher_answer")
         if not isinstance(answer, str) or not answer:
             answer = parse_stated_answer(rationale, list(ex.choices))
+        stripped = strip_stated_answer(rationale) if strip_answer else rationale
         row = {
             "id": ex.id,
-            "rationale": rationale,
+            "rationale": stripped,
             "teacher_answer": answer,
             "teacher_correct": answer == ex.label,
             "prompt_hash": str(r.get("prompt_hash") or ""),
@@ -98,8 +109,11 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
         }
         if "key_word_idx" in raw.columns:
             row["key_word_idx"] = list(r["key_word_idx"])
+        if strip_answer:
+            row["answer_stripped"] = stripped != rationale.strip()
         rows.append(row)
-    cols = RATIONALE_COLUMNS + (["key_word_idx"] if "key_word_idx" in raw.columns else [])
+    cols = (RATIONALE_COLUMNS + (["key_word_idx"] if "key_word_idx" in raw.columns else [])
+            + (["answer_stripped"] if strip_answer else []))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -109,7 +123,10 @@ def backend_class(name: str) -> type[Teacher] | None:
 
 def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str,
                 shard_dir: str | None = None) -> pd.DataFrame:
-    """Rationales for one split in the shared schema (see :data:`RATIONALE_COLUMNS`)."""
+    """Rationales for one split in the shared schema (see :data:`RATIONALE_COLUMNS`).
+    ``strip_answer`` (any backend) is applied here, after the backend wrote them."""
+    spec = dict(spec)
+    strip_answer = bool(spec.pop(STRIP_ANSWER, False))
     teacher = make_teacher(spec)
     teacher.shard_dir = shard_dir
-    return finalise(data, teacher.rationales(data, split))
+    return finalise(data, teacher.rationales(data, split), strip_answer=strip_answer)

@@ -1,9 +1,10 @@
 """Teacher backend ``hf``: any Hugging Face causal LM writes the rationales locally.
 
 Few-shot prompt (see :mod:`.prompting`) through the model's chat template when
-it has one; the reply is prefilled with ``prefill`` ("The answer is") so even a
-small model states its answer first. Generation runs the shared few-shot
-prefix once and batches the questions by length under a token budget
+it has one. With an answer-first prompt the reply is prefilled with "The answer
+is" (``prefill``) so even a small model states its answer first; a reason-first
+prompt (the default) gets no prefill, so the reasoning comes before the answer.
+Generation runs the shared few-shot prefix once and batches the questions by length under a token budget
 (:mod:`.batching`); it is greedy unless ``do_sample: true`` and stops at
 ``max_new_tokens`` or a stop string (greedy rows leave their batch as they end). Rows are
 written in resumable shards (:mod:`.shards`).
@@ -25,6 +26,7 @@ from .shards import generate_in_shards
 log = logging.getLogger(__name__)
 
 DEFAULT_STOP = ("\n\n", "Question:")
+ANSWER_FIRST_PREFILL = "The answer is"
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
@@ -46,7 +48,7 @@ class HFTeacher(Teacher):
     """
 
     def __init__(self, model: str, prompt: str, revision: str | None = None,
-                 gguf_file: str | None = None, prefill: str = "The answer is",
+                 gguf_file: str | None = None, prefill: str | None = None,
                  max_new_tokens: int = 96, do_sample: bool = False, temperature: float = 0.7,
                  top_p: float = 0.95, stop: Sequence[str] = DEFAULT_STOP, batch_size: int = 32,
                  batch_tokens: int = 8192, share_prefix: bool = True, shard_size: int = 256, seed: int = 0, dtype: str = "auto",
@@ -55,7 +57,9 @@ class HFTeacher(Teacher):
         super().__init__(model=model, prompt=prompt)
         self.model_name, self.revision, self.gguf_file = model, revision, gguf_file
         self.prompt = FewShotPrompt.load(prompt)
-        self.prefill = prefill
+        # answer-first prompts start the reply with the statement; reason-first ones start empty
+        self.prefill = prefill if prefill is not None else (
+            ANSWER_FIRST_PREFILL if self.prompt.style == "answer_first" else "")
         self.gen = {"max_new_tokens": int(max_new_tokens), "do_sample": bool(do_sample),
                     "stop": list(stop), "seed": int(seed)}
         if do_sample:

@@ -1,7 +1,10 @@
 """Few-shot teacher prompts: load a prompt file, render it as chat turns or plain text.
 
-A prompt file (YAML) has an ``instruction`` and ``examples`` of
-``{question, choices, answer, rationale}``. Built-in files live in
+A prompt file (YAML) has an ``instruction``, ``examples`` of
+``{question, choices, answer, rationale}`` and a ``style``: ``reason_first`` (the
+reply reasons, then states the answer: the built-in default, so a rationale placed
+before the label really comes before it) or ``answer_first`` ("The answer is X
+because ...": the ``*_answer_first`` built-ins). Built-in files live in
 ``teachers/prompts/`` and are named by their stem (``prompt: commonsense_qa``);
 any other value is a path. The prompt hash covers the file's content and the
 way it is rendered, so a changed prompt never reuses old shards.
@@ -21,6 +24,7 @@ from ..data.schema import letters
 from ..errors import ConfigError, InputError
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
+STYLES = ("reason_first", "answer_first")
 
 
 def builtin_prompts() -> list[str]:
@@ -48,6 +52,7 @@ class FewShotPrompt:
     instruction: str
     examples: tuple[dict, ...]
     source: str
+    style: str = "reason_first"
 
     @classmethod
     def load(cls, name_or_path: str) -> "FewShotPrompt":
@@ -62,7 +67,11 @@ class FewShotPrompt:
             if missing:
                 raise InputError(str(path), i, f"worked example lacks {missing}",
                                  "give each example question, choices, answer and rationale")
-        return cls(doc["instruction"].strip(), tuple(examples), str(path))
+        style = doc.get("style", "reason_first")
+        if style not in STYLES:
+            raise InputError(str(path), None, f"style '{style}' is unknown",
+                             f"set style: to one of {list(STYLES)}")
+        return cls(doc["instruction"].strip(), tuple(examples), str(path), style)
 
     def messages(self, question: str, choices: Sequence[str]) -> list[dict]:
         """Chat turns: the instruction opens the first user turn; examples are turn pairs."""
