@@ -185,12 +185,20 @@ def test_lens_stage_can_be_turned_off_and_its_threshold_reruns_no_lens_job():
 def test_verdict_settings_default_and_override():
     from cotdistill.config import verdicts_spec
 
-    assert verdicts_spec(DEFAULT) == {"metric": "gen_accuracy", "margin": 0.05}
-    custom = {**DEFAULT, "verdicts": {"metric": "choice_accuracy", "margin": 0.1}}
+    defaults = {"metric": "gen_accuracy", "margin": 0.05, "retained": 0.8, "min_parse_rate": 0.5}
+    assert verdicts_spec({k: v for k, v in DEFAULT.items() if k != "verdicts"}) == defaults
+    assert verdicts_spec(DEFAULT) == defaults  # the quickstart declares the defaults
+    custom = {**DEFAULT, "verdicts": {"metric": "choice_accuracy", "margin": 0.1, "retained": 0.5}}
     check_config(custom, SCHEMA)
-    assert verdicts_spec(custom) == {"metric": "choice_accuracy", "margin": 0.1}
+    assert verdicts_spec(custom) == {**defaults, "metric": "choice_accuracy", "margin": 0.1,
+                                     "retained": 0.5}
     (p,) = problems(lambda c: c.update(verdicts={"metric": "accuracy"}))
     assert p.startswith("'verdicts.metric':")
+    (p,) = problems(lambda c: c.update(verdicts={"retained": 1.5}))
+    assert p.startswith("'verdicts.retained':")
+    # the schema's defaults are the library's
+    props = yaml.safe_load(SCHEMA.read_text())["properties"]["verdicts"]["properties"]
+    assert {k: props[k]["default"] for k in defaults} == defaults
 
 
 # ---- issue cases: each message names the key and the fix --------------------------

@@ -190,8 +190,8 @@ def test_passed_checks_are_remembered_until_a_file_changes(tmp_path, csqa_lines)
 
 
 def test_the_conditions_job_refuses_leaked_test_questions_or_counts_them(tmp_path, csqa_lines):
-    """Any source (hub datasets too): the job that reads both splits checks them."""
-    from cotdistill.stages import make_conditions
+    """Any source (hub datasets too): the jobs that read both splits check them."""
+    from cotdistill.stages import make_condition_test, make_conditions
     from cotdistill.tables import read_provenance, write_table
 
     train = load_jsonl(write(tmp_path / "train.jsonl", csqa_lines[:12]))
@@ -202,12 +202,17 @@ def test_the_conditions_job_refuses_leaked_test_questions_or_counts_them(tmp_pat
                 tmp_path / "r.parquet")
     args = ("label_only", {}, False, str(tmp_path / "train.parquet"),
             str(tmp_path / "test.parquet"), str(tmp_path / "r.parquet"),
-            str(tmp_path / "out_train.parquet"), str(tmp_path / "out_test.parquet"))
-    with pytest.raises(InputError) as e:
-        make_conditions(*args)
-    assert e.value.path == str(tmp_path / "test.parquet") and "2 test question(s)" in e.value.problem
+            str(tmp_path / "out_train.parquet"))
+    test_args = ("label_only", False, str(tmp_path / "train.parquet"),
+                 str(tmp_path / "test.parquet"), str(tmp_path / "out_test.parquet"))
+    for job, job_args in ((make_conditions, args), (make_condition_test, test_args)):
+        with pytest.raises(InputError) as e:
+            job(*job_args)
+        assert e.value.path == str(tmp_path / "test.parquet") and "2 test question(s)" in e.value.problem
     assert not (tmp_path / "out_test.parquet").exists()
+    assert not (tmp_path / "out_train.parquet").exists()
     make_conditions(*args, allow_overlap=True)
+    make_condition_test(*test_args, allow_overlap=True)
     assert read_provenance(tmp_path / "out_test.parquet")["params"]["overlap_with_train"] == 2
 
 

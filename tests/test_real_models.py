@@ -54,7 +54,7 @@ def test_gguf_conversion_gives_a_plain_float_checkpoint(smollm2_hf):
 
 def teacher_spec(smollm2_hf) -> dict:
     return {"backend": "hf", "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
-            "weights": str(smollm2_hf), "prompt": "commonsense_qa", "max_new_tokens": 24,
+            "weights": str(smollm2_hf), "prompt": "commonsense_qa_answer_first", "max_new_tokens": 24,
             "batch_size": 2, "shard_size": 2}
 
 
@@ -95,6 +95,23 @@ def test_hf_teacher_writes_parsable_rationales_and_resumes_after_a_kill(
     assert rat["prompt_hash"].nunique() == 1 and len(rat["prompt_hash"][0]) == 16
     params = json.loads(rat["gen_params"][0])
     assert params["backend"] == "hf" and params["max_new_tokens"] == 24 and not params["do_sample"]
+
+
+def test_a_generated_cot_before_target_reasons_before_it_answers(smollm2_hf, shared_data):
+    """The built-in prompt reasons first, with no prefill: SmolLM2's rationales do not open
+    with the answer, so a cot_before target does not state the label before its reasoning
+    (the answer-first prompt, asked for by name, does)."""
+    from cotdistill.teachers.answers import answer_position
+
+    data = csqa(shared_data, "train", 3)
+    spec = {**teacher_spec(smollm2_hf), "prompt": "commonsense_qa", "max_new_tokens": 32}
+    rat = run_teacher(spec, data, "train")
+    assert json.loads(rat["gen_params"][0])["prefill"] == ""
+    assert not (rat["rationale"].map(answer_position) == "start").any(), rat["rationale"].tolist()
+    rows = C.build_train("cot_before", {}, data, rat)
+    assert not rows["target"].str.match(r"Reason: (So )?[Tt]he answer is").any()
+    first = run_teacher({**teacher_spec(smollm2_hf), "max_new_tokens": 8}, data, "train")
+    assert (first["rationale"].map(answer_position) == "start").all()  # answer-first, as named
 
 
 def test_hf_teacher_regenerates_when_the_prompt_changes(smollm2_hf, shared_data, tmp_path, caplog):

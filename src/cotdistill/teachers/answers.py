@@ -47,17 +47,21 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
 def answer_position(text: str) -> str | None:
-    """Where a rationale states its answer: 'start' (in its first sentence), 'end' (in
-    its last sentence), 'middle', or None (no "answer is" statement)."""
-    m = _STATEMENT.search(text or "")
-    if not m:
+    """Where a rationale states its answer: 'start' (it opens with the statement, the
+    answer-first style), 'end' (the statement closes its last sentence, reason first),
+    'middle', or None (no "answer is" statement)."""
+    text = (text or "").strip()
+    matches = list(_STATEMENT.finditer(text))
+    if not matches:
         return None
-    ends = [e.end() for e in _SENTENCE_END.finditer(text.rstrip())]
-    first_end = ends[0] if ends else len(text)
-    if m.start() < first_end:
+    if matches[0].start() == 0:
         return "start"
-    last = _STATEMENT.search(text, ends[-2] if len(ends) > 1 else 0)
-    return "end" if last and (len(ends) < 2 or last.start() >= ends[-2]) else "middle"
+    return "end" if _in_last_sentence(text, matches[-1]) else "middle"
+
+
+def _in_last_sentence(text: str, m: re.Match) -> bool:
+    tail = text[m.end():].rstrip().rstrip(".!?")
+    return not _SENTENCE_END.search(tail)
 
 
 def strip_stated_answer(text: str) -> str:
@@ -65,8 +69,9 @@ def strip_stated_answer(text: str) -> str:
 
     At the start, "The answer is B because a fridge keeps milk cold." keeps "A fridge
     keeps milk cold." (a statement with no "because" loses its whole sentence); at the
-    end, the last sentence that states the answer goes ("So the answer is (c) bank.").
-    A statement in the middle stays: cutting it would break the reasoning around it.
+    end, "... So the answer is (c) bank." loses that sentence, and "... school, and the
+    answer is (E)." loses ", and the answer is (E)". A statement in the middle stays:
+    cutting it would break the reasoning around it.
     """
     out = (text or "").strip()
     m = _STATEMENT.match(out)
@@ -78,11 +83,13 @@ def strip_stated_answer(text: str) -> str:
         out = out.strip()
         out = out[:1].upper() + out[1:]
     matches = list(_STATEMENT.finditer(out))
-    if matches:
-        last = matches[-1]
-        ends = [e.end() for e in _SENTENCE_END.finditer(out[:last.start()])]
-        start = ends[-1] if ends else 0
-        tail = out[last.end():].rstrip().rstrip(".!?")
-        if not _SENTENCE_END.search(tail):  # the statement is the last sentence
-            out = out[:start].strip()
+    if matches and _in_last_sentence(out, matches[-1]):
+        out = _CONNECTOR.sub("", out[:matches[-1].start()]).strip()
+        if out and out[-1] not in ".!?":
+            out += "."
     return out
+
+
+# what joins a closing statement to the reasoning before it: ", and", "; so", ","
+_CONNECTOR = re.compile(r"(?:[,;:]?\s*\b(?:and|so|thus|therefore|hence)\b)?\s*[,;:]?\s*$",
+                        re.IGNORECASE)
