@@ -234,3 +234,22 @@ def test_tables_and_plot_from_lens_files(tmp_path):
     out = tmp_path / "lens.png"
     plot(table, str(out), "s / t / d", ["label_only", "cot_after"])
     assert out.stat().st_size > 10000
+
+
+def test_per_question_settle_layers_compare_the_questions_both_answer(tmp_path):
+    """The layer from which the gold choice stays on top, per question; two conditions are
+    compared on the questions every run of both answers correctly at the last layer."""
+    from cotdistill.lens.summary import paired_settle, settle_layers
+
+    # q0..q19 right from layer 1 (seed 0) / layer 2 (seed 1); q20..q39 wrong at the end
+    early = [fake_lens_file(tmp_path, "cot_after", s, acc, n=40)
+             for s, acc in ((0, [0.0, 0.5, 0.5]), (1, [0.0, 0.0, 0.5]))]
+    late = [fake_lens_file(tmp_path, "label_only", s, [0.0, 0.0, 0.75]) for s in (0, 1)]
+    layers = settle_layers(early[0])
+    assert layers["q0"] == 1 and pd.isna(layers["q30"])
+    iv, n = paired_settle(early, late)
+    assert n == 20                                  # q0..q19: right in every run of both
+    assert iv.estimate == pytest.approx(-0.5)       # (1 + 2) / 2 - 2
+    assert iv.low <= -0.5 <= iv.high
+    none, n = paired_settle(early, [fake_lens_file(tmp_path, "label_only", 2, [0.0, 0.0, 0.0])])
+    assert none is None and n == 0

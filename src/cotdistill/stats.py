@@ -168,8 +168,12 @@ def contrast(matrices: Sequence, weights: Sequence[float], level: float = 0.95,
 
 
 def accuracy_interval(correct, level: float = 0.95) -> Interval:
-    """Mean accuracy over seeds and examples with its Welch composite interval."""
-    return contrast([correct], [1.0], level)
+    """Mean accuracy over seeds and examples with its Welch composite interval, clipped
+    to [0, 1] (a t interval around a bimodal seed spread can reach past them)."""
+    from dataclasses import replace
+
+    iv = contrast([correct], [1.0], level)
+    return replace(iv, low=max(0.0, iv.low), high=min(1.0, iv.high))
 
 
 def paired_difference(a, b, level: float = 0.95, null: float = 0.0) -> Interval:
