@@ -101,6 +101,8 @@ def make_condition_test(name: str, rationale_first: bool, train_data: str, test_
     _, test_table, leaked = _refuse_leaks(train_data, test_data, allow_overlap)
     test = cond.build_test(test_table)
     test["rationale_first"] = bool(rationale_first)
+    log.info("condition %s: %d test questions (%s)", name, len(test),
+             "the student writes its rationale first" if rationale_first else "label first")
     write_table(test, out_test, params={"condition": name, "rationale_first": rationale_first,
                                         "overlap_with_train": len(leaked)},
                 upstream=[test_data])
