@@ -211,3 +211,21 @@ def test_label_first_evaluation_from_one_prefill_equals_generate_then_score(setu
         assert got == pytest.approx(want, abs=1e-4)
     if arch is None:
         assert sum(t.startswith("Answer") for t in texts) >= 5  # the reuse path is exercised
+
+
+def test_precision_auto_is_bf16_only_where_it_is_native(monkeypatch):
+    """bf16 autocast on a CPU without AVX512-BF16 or AMX is emulated and slower
+    (benchmarks/cpu_bf16.py): 'auto' keeps fp32 there and picks bf16 where it is native."""
+    from cotdistill import train as T
+
+    cpu = torch.device("cpu")
+    assert T.resolve_precision("fp32", cpu) == "fp32" and T.resolve_precision("bf16", cpu) == "bf16"
+    for native in (True, False):
+        monkeypatch.setattr(T, "bf16_pays", lambda device, native=native: native)
+        assert T.resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
+    with pytest.raises(ValueError, match="'fp32', 'bf16' or 'auto'"):
+        T.resolve_precision("fp16", cpu)
+    with T.autocast("bf16", cpu):
+        assert torch.get_autocast_dtype("cpu") == torch.bfloat16 and torch.is_autocast_enabled("cpu")
+    with T.autocast("fp32", cpu):
+        assert not torch.is_autocast_enabled("cpu")

@@ -37,6 +37,7 @@ class EvalConfig:
     # its teacher is not cut off before its "Answer:" (``rationale_budget``)
     max_new_tokens_rationale: int | str = "auto"
     device: str = "auto"                # "auto" (a GPU when there is one), "cpu", "cuda"
+    precision: str = "fp32"             # "fp32", "bf16" (autocast) or "auto" (bf16 where native)
 
     @classmethod
     def from_dict(cls, d: dict) -> "EvalConfig":

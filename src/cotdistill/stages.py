@@ -245,7 +245,7 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     from dataclasses import replace
     from .evaluate import EvalConfig, evaluate, metrics, rationale_budget
     from .students import load_trained
-    from .train import pick_device
+    from .train import autocast, pick_device, resolve_precision
 
     torch.set_num_threads(max(1, threads))
     cfg = EvalConfig.from_dict(eval_spec)
@@ -258,8 +258,12 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
         budget = rationale_budget(tok, read_table(condition_train)["target"])
         cfg = replace(cfg, max_new_tokens_rationale=budget)
         log.info("rationale budget: %d new tokens (longest training target plus margin)", budget)
-    pred = evaluate(model, tok, test, rationale_first, cfg, progress)
+    device = next(model.parameters()).device
+    precision = resolve_precision(cfg.precision, device)
+    with autocast(precision, device):
+        pred = evaluate(model, tok, test, rationale_first, cfg, progress)
     summary = metrics(pred)
+    summary["precision"] = precision
     if rationale_first:
         summary["max_new_tokens_rationale"] = int(cfg.max_new_tokens_rationale)
     log.info("generation accuracy %.3f, choice accuracy %.3f, parse rate %.3f (n=%d)",

@@ -48,9 +48,10 @@ def rationale_section(paths: Sequence[str]) -> str:
                      "no answer statement (%)": _pct(where[None] / n),
                      "answer stripped": int(rat["answer_stripped"].sum())
                      if "answer_stripped" in rat else "off"})
-    note = ("Where each rationale states its answer, after strip_answer if set: first (in its "
-            "first sentence, answer-first style: a rationale 'before' the label then states the "
-            "label first), last (reason-first style), or not at all.")
+    note = ("Where each rationale states its answer, after strip_answer if set: first (it opens "
+            "with the statement, the answer-first style: a rationale 'before' the label then "
+            "states the label first), last (its last sentence, the reason-first style), or not "
+            "at all.")
     return "## Rationales\n\n" + aggregate.markdown(pd.DataFrame(rows), note)
 
 

@@ -46,13 +46,38 @@ class TrainConfig:
     log_every: int = 10
     threads: int = 1
     device: str = "auto"             # "auto", "cpu", "cuda"
-    precision: str = "fp32"          # "fp32" or "bf16" (autocast; fp32 master weights)
+    precision: str = "fp32"          # "fp32", "bf16" (autocast; fp32 master weights) or "auto"
     micro_batch_size: int | None = None  # None: the whole batch in one pass
     checkpoint_every: int = 0        # steps between checkpoints; 0: none
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
+
+
+def bf16_pays(device: torch.device) -> bool:
+    """Whether bf16 autocast is native here: a CUDA device with bf16, or a CPU with
+    AVX512-BF16 or AMX (oneDNN's check). Elsewhere bf16 is emulated and slower
+    (``benchmarks/cpu_bf16.py`` measures it)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``fp32`` or ``bf16``; ``auto`` is bf16 only where it is native (``bf16_pays``)."""
+    if precision not in ("fp32", "bf16", "auto"):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
+    if precision == "auto":
+        return "bf16" if bf16_pays(device) else "fp32"
+    return precision
+
+
+def autocast(precision: str, device: torch.device):
+    """The forward passes' context: bf16 autocast or nothing."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def pick_device(name: str) -> torch.device:
@@ -150,10 +175,11 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     save belongs to the same examples, settings, seed and ``base`` (what describes
     the starting model, e.g. its student.json).
     """
-    if cfg.precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be 'fp32' or 'bf16', not {cfg.precision!r}")
     set_determinism(seed, cfg.threads)
     device = pick_device(cfg.device)
+    precision = resolve_precision(cfg.precision, device)
+    if cfg.precision == "auto":
+        log.info("precision auto: %s on %s", precision, device)
     model.to(device).train()
     inputs, labels, truncated = encode_pairs(tok, prompts, targets, cfg.max_length, cfg.loss_on)
     if truncated:
@@ -192,7 +218,7 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
         rows, step, tokens, elapsed_before = (state["log"], state["step"], state["tokens"],
                                               state["elapsed_s"])
         log.info("resumed from the checkpoint at step %d of %d", step, total)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    in_precision = autocast(precision, device)
     # one permutation per epoch from one generator, as an uninterrupted run draws them
     gen = torch.Generator().manual_seed(seed)
     epoch, order = -1, []
@@ -213,7 +239,7 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
             share = int((lab[:, 1:] != IGNORE).sum()) / max(n_target, 1)
             if share == 0:
                 continue
-            with autocast:
+            with in_precision:
                 loss = model(input_ids=ids, attention_mask=mask, labels=lab).loss
             (loss if share == 1.0 else loss * share).backward()
             loss_value += loss.item() * share
