@@ -155,17 +155,19 @@ def _name(requirement: str) -> str:
 def fetch_wheel(pin: str, dest: Path, python_version: str, platform: str) -> None:
     """The wheel of ``name==version`` for the node: downloaded, or built here from its
     source archive when it has none (pure-Python packages only)."""
-    before = set(dest.glob("*.whl"))
     run = _pip("download", "--no-deps", "--only-binary=:all:", *_target(python_version, platform),
                "--dest", str(dest), "--quiet", pin)
-    if run.returncode != 0:  # published as a source archive only: build its wheel here
-        run = _pip("wheel", "--no-deps", "--wheel-dir", str(dest), "--quiet", pin)
-        if run.returncode != 0:
-            raise RuntimeError(f"{pin}: no wheel for Python {python_version} on {platform}, and "
-                               f"building one here failed:\n{run.stderr[-1500:]}")
-    built = run.args[3] == "wheel"
+    if run.returncode == 0:
+        return
+    # published as a source archive only: build its wheel here, which suits the node
+    # only when it is pure Python
+    before = set(dest.glob("*.whl"))
+    run = _pip("wheel", "--no-deps", "--wheel-dir", str(dest), "--quiet", pin)
+    if run.returncode != 0:
+        raise RuntimeError(f"{pin}: no wheel for Python {python_version} on {platform}, and "
+                           f"building one here failed:\n{run.stderr[-1500:]}")
     for wheel in sorted(set(dest.glob("*.whl")) - before):
-        if built and not wheel.name.endswith("-none-any.whl"):
+        if not wheel.name.endswith("-none-any.whl"):
             raise RuntimeError(f"{pin}: built {wheel.name} here, which is for this machine, not "
                                f"the node: build that wheel on the node's platform")
 

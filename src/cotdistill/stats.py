@@ -211,13 +211,10 @@ def retained_share(x, ref, base, retained: float, level: float = 0.95) -> Share:
     gain_x, gain_ref = x.mean() - base.mean(), ref.mean() - base.mean()
     estimate = gain_x / gain_ref if gain_ref != 0 else math.nan
     q2 = float(stdtrit(at_r.df, 0.5 + level / 2)) ** 2
-    # variance of (gain_x - r * gain_ref) as a0 + a1 r + a2 r^2
-    vx, vr, vb = (m.mean(axis=1).var(ddof=1) / m.shape[0] if m.shape[0] > 1 else 0.0
-                  for m in (x, ref, base))
-    dx, dr = x.mean(axis=0) - base.mean(axis=0), ref.mean(axis=0) - base.mean(axis=0)  # (N,)
-    n = dx.size
-    cov = np.cov(dx, dr, ddof=1) / n if n > 1 else np.zeros((2, 2))
-    a0, a1, a2 = vx + vb + cov[0, 0], -2 * vb - 2 * cov[0, 1], vr + vb + cov[1, 1]
+    # the contrast's variance is a0 + a1 r + a2 r^2; three values of r give the coefficients
+    v0, v1, v_1 = (_satterthwaite(_components([x, ref, base], [1.0, -r, r - 1.0])[1])[0]
+                   for r in (0.0, 1.0, -1.0))
+    a0, a1, a2 = v0, (v1 - v_1) / 2, (v1 + v_1) / 2 - v0
     qa, qb, qc = gain_ref ** 2 - q2 * a2, -2 * gain_x * gain_ref - q2 * a1, gain_x ** 2 - q2 * a0
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:

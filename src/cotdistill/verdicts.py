@@ -167,8 +167,8 @@ class PartResult:
 
 
 def floor_gate(name: str, mats: Mapping[str, np.ndarray], s: Settings) -> str:
-    # per-seed accuracies of the measure; the parse rate only matters for generation
-    """Why condition ``name`` cannot be judged, or ''."""
+    """Why condition ``name`` cannot be judged, or '' (the parse rate counts for
+    generation accuracy only)."""
     per_seed = mats[s.metric].mean(axis=1)
     if (per_seed == 0).all():
         return f"{name} is at the floor (every seed at 0%)"
