@@ -58,12 +58,14 @@ def rationale_section(paths: Sequence[str]) -> str:
 def targets_section(train_logs: Sequence[str], condition_tables: Sequence[str]) -> str:
     """Per run group: training rows, targets cut to max_length, and the share of rows whose
     rationale part restates the answer."""
-    share = {}
+    draws: dict[tuple, list] = {}  # conditions that draw at random have a table per seed
     for path in condition_tables:
         p = Path(path)
-        params = read_provenance(path).get("params") or {}
-        share[(p.parent.parent.parent.name, p.parent.parent.name, p.parent.name)] = \
-            params.get("restates_answer")
+        value = (read_provenance(path).get("params") or {}).get("restates_answer")
+        if value is not None:
+            draws.setdefault((p.parent.parent.parent.name, p.parent.parent.name, p.parent.name),
+                             []).append(value)
+    share = {k: sum(v) / len(v) for k, v in draws.items()}
     groups: dict[tuple, list] = {}
     for path in train_logs:
         ident = run_identity(path)
@@ -80,7 +82,8 @@ def targets_section(train_logs: Sequence[str], condition_tables: Sequence[str]) 
                      _pct(share.get((teacher, dataset, condition)))})
     note = ("Truncated: targets longer than max_length, cut inside the rationale (the answer "
             "and EOS always kept). Restates the answer: the rationale part holds the gold letter "
-            "or a content word of the gold choice's text.")
+            "or a content word of the gold choice's text (the mean over a condition's per-seed "
+            "draws).")
     return "## Training targets\n\n" + aggregate.markdown(pd.DataFrame(rows), note)
 
 
