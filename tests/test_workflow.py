@@ -418,7 +418,8 @@ def jsonl_run(tmp_path_factory, shared_data):
            "students": {"tiny": {"kind": "scratch_gpt2",
                                  "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
            "conditions": {"label_only": {}}, "seeds": [0],
-           "training": {"max_steps": 2, "batch_size": 8}, "lens": False}
+           "training": {"max_steps": 2, "batch_size": 8}, "lens": False,
+           "keep_weights": True}  # without it, re-evaluating retrains the deleted weights
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = snakemake(workdir, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
@@ -498,6 +499,27 @@ def test_bad_input_stops_before_any_job_and_changes_nothing(jsonl_run, case, fil
     assert expected in run.stderr, run.stderr[-2000:]
     assert "nothing has been run" in run.stderr
     assert results_digest(workdir) == before
+
+
+def test_a_test_only_edit_reevaluates_and_retrains_nothing(jsonl_run):
+    """Training reads no test row: an edited test question plans the test table, the
+    test tables of the conditions, the evaluations and the tables, and no training run
+    (with ``keep_weights: true``; deleted weights must be trained again to evaluate)."""
+    workdir, _, lines = jsonl_run
+    test = workdir / "test.jsonl"
+    original, stat = test.read_bytes(), os.stat(test)
+    time.sleep(1.1)  # a newer modification time than the outputs
+    test.write_text("".join(lines[16:18] + [lines[18].replace("?", " ?", 1)] + lines[19:24]))
+    try:
+        dry = snakemake(workdir, "-n")
+    finally:  # put the file back as it was, modification time included
+        test.write_bytes(original)
+        os.utime(test, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    counts = job_counts(dry.stdout)
+    assert counts["data"] == 1 and "split=test" in dry.stdout and "split=train" not in dry.stdout
+    assert counts["condition_test"] == 1 and counts["evaluate"] == 1
+    assert "train" not in counts and "conditions" not in counts and "teacher" not in counts, dry.stdout
 
 
 def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(jsonl_run):

@@ -72,14 +72,13 @@ def _refuse_leaks(train_data: str, test_data: str, allow_overlap: bool):
 
 
 def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
-                    test_data: str, rationales: str, out_train: str,
-                    scores: str | None = None, allow_overlap: bool = False,
+                    rationales: str, out_train: str, scores: str | None = None,
                     draw: int = 0) -> None:
     """A condition's training table. ``scores``: the scores table of the source the
     condition reads, if it needs one; ``draw``: the training seed whose random draw a
-    condition that draws makes (0 for the others). Test questions also in train stop
-    the job unless ``allow_overlap``."""
-    data, _, _ = _refuse_leaks(train_data, test_data, allow_overlap)
+    condition that draws makes (0 for the others). It reads no test row (leaks are
+    stopped by ``make_condition_test``), so a test-only edit retrains nothing."""
+    data = read_table(train_data)
     rat = read_table(rationales)
     table = read_table(scores) if scores else None
     rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,

@@ -1,11 +1,11 @@
 # A condition's training table is one per random draw: conditions that draw at random
 # (shuffles, random words) make one per training seed ({draw} = the seed), the others
 # one for every seed ({draw} = 0; targets.condition_train says which). The test table
-# has its own job, so a test-only edit re-evaluates but retrains nothing.
+# has its own job, which also stops on test questions that are in train: training reads
+# no test row, so a test-only edit re-evaluates but retrains nothing.
 rule conditions:
     input:
         train=R("results/data/{dataset}/train.parquet"),
-        test=R("results/data/{dataset}/test.parquet"),  # test questions also in train stop it
         rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
         # only the conditions that read attribution scores (conditions.needs_scores)
         scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
@@ -14,7 +14,6 @@ rule conditions:
     params:
         spec=lambda wc: config["conditions"][wc.condition],
         only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
-        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
     resources:
         **rule_resources("conditions"),
     log:

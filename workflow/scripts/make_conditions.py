@@ -8,8 +8,7 @@ from cotdistill.stages import make_conditions  # noqa: E402
 
 with job_log(snakemake.log[0]):
     make_conditions(snakemake.wildcards.condition, snakemake.params.spec,
-                    snakemake.params.only_correct, snakemake.input.train, snakemake.input.test,
+                    snakemake.params.only_correct, snakemake.input.train,
                     snakemake.input.rationales, snakemake.output.train,
                     scores=optional_path(snakemake.input.scores),
-                    allow_overlap=snakemake.params.allow_overlap,
                     draw=int(snakemake.wildcards.draw))
