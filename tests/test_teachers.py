@@ -77,6 +77,48 @@ def test_parse_stated_answer(text, choices, expect):
     assert parse_stated_answer(text, choices) == expect
 
 
+# The forms published teachers write (issue 21: Mistral-7B-Instruct on CommonsenseQA dev
+# opens 43 rationales with a bare letter and hedges in 49), on real questions.
+@pytest.mark.parametrize("rationale,expect", [
+    ("A because a fridge is where milk is kept cold.", "A"),   # a bare leading letter
+    ("C - The stapler is kept on the desk.", "C"),
+    ("A. Sloths spend most of their lives in trees.", "A"),
+    ("(B): a bank is where money is kept.", "B"),
+    ("The answer is D or E, depending on the context.", None),  # two letters: no single answer
+    ("So the answer is (b) cough and (c) wheeze.", None),
+    ("None of the above choices fits the question.", None),      # a decline stays unparsed
+    ("I cannot determine the answer from the choices given.", None),
+    ("A person would usually keep it in a drawer.", None),      # an article, not a letter
+    ("E.g. a shop sells it.", None),
+    ("The answer is B because A is too far away.", "B"),        # a second letter, not an alternative
+])
+def test_parse_stated_answer_reads_leading_letters_and_refuses_hedges(rationale, expect):
+    assert parse_stated_answer(rationale, ["bank", "cough", "wheeze", "drawer", "shop"]) == expect
+
+
+def test_no_hedged_palm_rationale_counts_as_an_answer(shared_data):
+    """On the real PaLM-540B CommonsenseQA train rationales: "(a) ocean or (b) sea" names
+    no single answer, and the stated answer agrees with gold for 75.3% (the data's README)."""
+    import json
+    import re
+
+    from cotdistill.data.loaders import load_jsonl
+
+    data = load_jsonl(shared_data / "commonsense_qa/train_rand_split.jsonl").set_index("id")
+    correct = hedged = parsed_hedges = 0
+    with open(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    for r in rows:
+        ex = data.loc[r["id"]]
+        answer = parse_stated_answer(r["rationale"], list(ex["choices"]))
+        correct += answer == ex["label"]
+        if re.search(r"answer is (?:either )?\([a-e]\)[^.]*\b(?:or|and) \([a-e]\)", r["rationale"]):
+            hedged += 1
+            parsed_hedges += answer is not None
+    assert hedged > 250 and parsed_hedges == 0
+    assert round(100 * correct / len(rows), 1) == 75.3
+
+
 def test_rule_based_teacher_errors_and_only_correct_filter():
     data = generate_split("train")
     rat = run_teacher({"backend": "rule_based", "error_rate": 0.2, "seed": 1}, data, "train")

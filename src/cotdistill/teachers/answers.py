@@ -10,13 +10,24 @@ from ..data.schema import letters
 _ANSWER_IS = re.compile(r"answer\s+is\s*:?\s*", re.IGNORECASE)
 _PAREN_LETTER = re.compile(r"\(([A-Za-z])\)")
 _BARE_LETTER = re.compile(r"([A-Z])(?![A-Za-z])")  # upper case only: "is a place" is no letter
+# a letter named in a statement: "(c)" in any case, or a capital standing alone
+_LETTER_MENTION = re.compile(r"\(([A-Za-z])\)|(?<![A-Za-z'])([A-Z])(?![A-Za-z'])")
+_ALTERNATIVE = re.compile(r"\b(?:or|and)\b|/", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.!?;](?:\s|$)|,\s*(?:depending|because|since|as|but)\b")
+# "A because ...", "C - The stapler ...", "A. Sloths ...", "(B): ...": a rationale that
+# opens with its letter; not "A person ..." nor "E.g."
+_LEADING_LETTER = re.compile(r"\s*\(?([A-Z])\)?(?=\s*[.:)]\s|\s*[-\u2013\u2014]\s|\s+because\b|\s*$)")
 
 
 def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
-    """The choice letter the text's last "answer is" statement names, or None.
+    """The choice letter the text states, or None when it states no single one.
 
-    Accepts a letter in parentheses (any case), a bare capital letter, or the
-    text of a choice. Letters outside the choice range count as unparsed.
+    The last "answer is" statement decides: a letter in parentheses (any case), a bare
+    capital letter, or the text of a choice. A statement naming two letters as
+    alternatives ("D or E, depending on the context", "either (a) ... or (e) ...") is
+    no single answer: None. Without a statement, a rationale that opens with a bare
+    letter ("A because ...", "C - ...", "A. ...") states that letter. Letters outside
+    the choice range, declines ("none of the above") and answers in prose are None.
     """
     if not text:
         return None
@@ -24,6 +35,8 @@ def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
     starts = [m.end() for m in _ANSWER_IS.finditer(text)]
     for start in reversed(starts):
         tail = text[start:]
+        if _names_alternatives(tail, valid):
+            return None
         m = _PAREN_LETTER.match(tail) or _BARE_LETTER.match(tail)
         if m and m.group(1).upper() in valid:
             return m.group(1).upper()
@@ -32,7 +45,23 @@ def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
                 if _norm(c) and tail_norm.startswith(_norm(c) + " ")]
         if hits:
             return valid[max(hits)[1]]
+    m = _LEADING_LETTER.match(text)
+    if m and m.group(1) in valid and not _names_alternatives(text, valid):
+        return m.group(1)
     return None
+
+
+def _names_alternatives(statement: str, valid: str) -> bool:
+    """Does the statement's first clause name two different letters joined by "or",
+    "and" or "/" ("D or E", "either (a) aquarium or (e) pond", "A/B")?"""
+    clause = _CLAUSE_END.split(statement, maxsplit=1)[0]
+    mentions = [m for m in _LETTER_MENTION.finditer(clause)
+                if (m.group(1) or m.group(2)).upper() in valid]
+    for a, b in zip(mentions, mentions[1:]):
+        if ((a.group(1) or a.group(2)).upper() != (b.group(1) or b.group(2)).upper()
+                and _ALTERNATIVE.search(clause[a.end():b.start()])):
+            return True
+    return False
 
 
 def _norm(s: str) -> str:
