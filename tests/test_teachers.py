@@ -23,7 +23,7 @@ def test_precomputed_real_commonsense_qa_rationales_full_coverage(shared_data):
     assert len(rat) == len(data) == 9741 and rat["id"].tolist() == data["id"].tolist()
     # stated answers parsed ("So the answer is (c) ..."); the data README reports ~75% agreement
     assert 0.745 < rat["teacher_correct"].mean() < 0.765
-    assert rat["teacher_answer"].notna().mean() > 0.98
+    assert 0.96 < rat["teacher_answer"].notna().mean() < 0.98  # 2.9% name two letters
     assert rat["prompt_hash"].str.startswith("file:").all()
 
 
