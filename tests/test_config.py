@@ -256,3 +256,23 @@ def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "cotdistill.check", str(REPO / "config.yaml")],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_check_takes_configfile_as_snakemake_does(tmp_path):
+    """``--configfile X`` (the Snakemake habit) is accepted, several files merge in order,
+    and a missing file is named, not a traceback."""
+    import subprocess
+    import sys
+
+    def check(*args):
+        return subprocess.run([sys.executable, "-m", "cotdistill.check", *args],
+                              capture_output=True, text=True, cwd=REPO)
+
+    ok = check("--configfile", "config.yaml")
+    assert ok.returncode == 0 and "config.yaml: no problems found" in ok.stdout, ok.stderr
+    (tmp_path / "seeds.yaml").write_text("seeds: [0, -1]\n")
+    bad = check("--configfile", "config.yaml", str(tmp_path / "seeds.yaml"))
+    assert bad.returncode == 1 and "'seeds.1'" in bad.stderr and "Traceback" not in bad.stderr
+    gone = check("--configfile", str(tmp_path / "nope.yaml"))
+    assert gone.returncode == 1 and "Traceback" not in gone.stderr
+    assert gone.stderr.startswith(f"{tmp_path / 'nope.yaml'}: '(the file)': cannot be read")

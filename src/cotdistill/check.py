@@ -1,14 +1,18 @@
 """Check a config and every input it names without running anything.
 
-    python -m cotdistill.check [CONFIG]     (default: config.yaml)
+    python -m cotdistill.check [CONFIG]                 (default: config.yaml)
+    python -m cotdistill.check --configfile CONFIG      (the Snakemake habit)
 
 The same checks the workflow runs before any job, plus the YAML syntax of a
 file given to ``snakemake --configfile`` (which Snakemake parses itself and
-reports without a line number). Exit status 1 and one line per problem.
+reports without a line number). Several files are merged in order, as
+Snakemake merges several ``--configfile`` values. Exit status 1 and one line
+per problem.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -19,16 +23,44 @@ from .inputs import check_inputs
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
+def parse_args(argv: list[str]) -> list[str]:
+    parser = argparse.ArgumentParser(
+        prog="python -m cotdistill.check",
+        description="Check a config and every input it names, without running a job.")
+    parser.add_argument("config", nargs="*", help="config file(s); default: config.yaml")
+    parser.add_argument("--configfile", "--configfiles", nargs="+", default=[],
+                        metavar="CONFIG", help="the same, as snakemake takes it")
+    args = parser.parse_args(argv)
+    return args.config + args.configfile or ["config.yaml"]
+
+
+def merged(configs: list[dict]) -> dict:
+    """Later files update earlier ones key by key, nested mappings too (Snakemake's rule)."""
+    out: dict = {}
+    for config in configs:
+        _update(out, config)
+    return out
+
+
+def _update(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _update(into[key], value)
+        else:
+            into[key] = value
+
+
 def main(argv: list[str]) -> int:
-    path = argv[0] if argv else "config.yaml"
+    paths = parse_args(argv)
+    name = ", ".join(paths)
     try:
-        config = load_yaml(path)
-        check_config(config, SCHEMA, source=path)
-        check_inputs(config, source=f"the inputs of {path}")
+        config = merged([load_yaml(p) for p in paths])
+        check_config(config, SCHEMA, source=name)
+        check_inputs(config, source=f"the inputs of {name}")
     except CotDistillError as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"{path}: no problems found")
+    print(f"{name}: no problems found")
     return 0
 
 

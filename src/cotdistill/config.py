@@ -21,7 +21,13 @@ def load_yaml(path: str | Path) -> dict:
     """A config file, or a :class:`ConfigError` naming its file, line and column
     (Snakemake's own loader says only that the file is not valid YAML)."""
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError("(the file)", f"cannot be read: {e.strerror}",
+                          "give the path of a config file, such as config/study-csqa.yaml",
+                          source=str(path)) from None
+    try:
+        return yaml.safe_load(text) or {}
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
