@@ -56,10 +56,13 @@ def main(argv: list[str]) -> int:
     try:
         config = merged([load_yaml(p) for p in paths])
         check_config(config, SCHEMA, source=name)
-        check_inputs(config, source=f"the inputs of {name}")
+        notes: list[str] = []
+        check_inputs(config, source=f"the inputs of {name}", notes=notes)
     except CotDistillError as e:
         print(e, file=sys.stderr)
         return 1
+    for note in notes:
+        print(note)
     print(f"{name}: no problems found")
     return 0
 

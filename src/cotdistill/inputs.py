@@ -16,24 +16,26 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from .config import teacher_spec, teacher_split_files
-from .errors import CotDistillError, InputError, InvalidConfig
+from .config import dataset_split_files, teacher_spec, teacher_split_files
+from .errors import CotDistillError, InvalidConfig
 from .models import PACKAGE_PREFIX
 
 SPLITS = ("train", "test")
 
 
 def check_inputs(config: Mapping, source: str = "the config's inputs",
-                 cache: str | Path | None = None) -> None:
-    problems = input_problems(config, cache)
+                 cache: str | Path | None = None, notes: list[str] | None = None) -> None:
+    problems = input_problems(config, cache, notes)
     if problems:
         raise InvalidConfig(source, problems)
 
 
-def input_problems(config: Mapping, cache: str | Path | None = None) -> list[str]:
+def input_problems(config: Mapping, cache: str | Path | None = None,
+                   notes: list[str] | None = None) -> list[str]:
     """``cache``: a JSON file remembering checks that passed, keyed by the entry and
-    each file's size and modification time, so a dry run rereads only edited files."""
-    passed = _Passed(cache)
+    each file's size and modification time, so a dry run rereads only edited files.
+    ``notes``: collects what passed but is worth saying (each rationale file's match)."""
+    passed = _Passed(None if notes is not None else cache)
     problems = []
     for name, spec in (config.get("datasets") or {}).items():
         if spec.get("source") == "jsonl":
@@ -42,9 +44,11 @@ def input_problems(config: Mapping, cache: str | Path | None = None) -> list[str
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") == "precomputed":
             files = [f for d in (tspec.get("datasets") or {}) for split in SPLITS
-                     for f in teacher_split_files(config, tname, d, split)]
-            problems += passed.check(("rationales", tname, tspec), files,
-                                     lambda: rationale_problems(config, tname))
+                     for f in teacher_split_files(config, tname, d, split)
+                     + (dataset_split_files(config, d, split) if d in config.get("datasets", {}) else [])]
+            datasets = {d: (config.get("datasets") or {}).get(d) for d in tspec.get("datasets") or {}}
+            problems += passed.check(("rationales", tname, tspec, datasets), files,
+                                     lambda: rationale_problems(config, tname, notes))
     problems += model_problems(config, model_path_problem)
     return problems
 
@@ -98,21 +102,67 @@ def dataset_problems(name: str, spec: Mapping) -> list[str]:
     return problems
 
 
-def rationale_problems(config: Mapping, teacher: str) -> list[str]:
-    from .teachers.precomputed import read_rationale_file
+def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = None) -> list[str]:
+    """Each rationale file read as the teacher job reads it, and matched against the
+    dataset's rows (jsonl and synthetic sources; a hub dataset is matched in its job):
+    repeated ids, and a coverage below ``min_coverage`` (or none at all), stop the run
+    here instead of in the teacher job. ``notes`` collects each match's counts."""
+    from .teachers.matching import coverage_problem
+    from .teachers.precomputed import PrecomputedTeacher
 
     problems = []
     for dataset in config["teachers"][teacher].get("datasets") or {}:
-        options = teacher_spec(config, teacher, dataset)
-        for split, path in (options.get("files") or {}).items():
+        options = {k: v for k, v in teacher_spec(config, teacher, dataset).items()
+                   if k not in ("backend", "strip_answer")}
+        try:
+            reader = PrecomputedTeacher(**options)
+        except (TypeError, CotDistillError):
+            continue  # its options are named by the config check
+        if "train" not in reader.files:
+            problems.append(f"'teachers.{teacher}.datasets.{dataset}.files': no file for the "
+                            "train split, whose rationales every condition trains on. Fix: add "
+                            "'train: PATH'")
+        for split, path in reader.files.items():
+            key = f"teachers.{teacher}.datasets.{dataset}.files.{split}"
+            if split not in SPLITS:
+                problems.append(f"'{key}': the workflow reads rationales for the "
+                                f"{' and '.join(SPLITS)} splits, not '{split}'. Fix: name the "
+                                f"file under 'train' (the split the conditions train on)")
+                continue
             if not Path(path).exists():
                 continue  # named by the config check
             try:
-                read_rationale_file(path, options.get("id_column", "id"),
-                                    options.get("rationale_column", "rationale"))
-            except InputError as e:
-                problems.append(f"{e} (teachers.{teacher}.datasets.{dataset}.files.{split})")
+                data = _split_rows(config, dataset, split)
+            except CotDistillError:
+                data = None  # a bad dataset row: named by the dataset's own check
+            try:
+                if data is None:
+                    reader.read(split)
+                    continue
+                rows, report, file_ids = reader.matched(data, split)
+            except CotDistillError as e:
+                problems.append(f"{e} ({key})")
+                continue
+            problem = coverage_problem(report, reader.min_coverage, data, rows["id"], file_ids)
+            if problem:
+                problems.append(f"{path}: {problem} ({key})")
+            elif notes is not None:
+                notes.append(f"{path}: {report.describe()} ({key})")
     return problems
+
+
+def _split_rows(config: Mapping, dataset: str, split: str):
+    """A dataset split's rows as the data job makes them, or None where that needs the
+    network (a hub dataset) or the dataset is not in the config (named elsewhere)."""
+    from .data import load_dataset_split
+
+    spec = (config.get("datasets") or {}).get(dataset)
+    if not spec or spec.get("source") not in ("jsonl", "synthetic"):
+        return None
+    if spec.get("source") == "jsonl" and not Path((spec.get("files") or {}).get(split, "")).is_file():
+        return None
+    with _quiet("cotdistill.data.loaders"):
+        return load_dataset_split(spec, split)
 
 
 def _names_folder(model) -> bool:

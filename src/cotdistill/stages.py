@@ -50,10 +50,25 @@ def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
     if weights:
         spec = {**spec, "weights": weights}
     rat = run_teacher(spec, data, split, shard_dir=str(Path(out).with_suffix(".shards")))
+    coverage = teacher_coverage(data, rat)
     log.info("%d rationales for %d examples (%.1f%% coverage); teacher correct on %.1f%%; "
-             "stated answer unparsed on %.1f%%", len(rat), len(data), 100 * len(rat) / len(data),
-             100 * rat["teacher_correct"].mean(), 100 * rat["teacher_answer"].isna().mean())
-    write_table(rat, out, params={"teacher": dict(spec), "split": split}, upstream=[data_path])
+             "stated answer unparsed on %.1f%%", coverage["rationales"], coverage["examples"],
+             100 * coverage["coverage"], 100 * coverage["teacher_accuracy"],
+             100 * coverage["unparsed"])
+    write_table(rat, out, params={"teacher": dict(spec), "split": split, "coverage": coverage},
+                upstream=[data_path])
+
+
+def teacher_coverage(data, rat) -> dict:
+    """What a teacher wrote for a split: the examples it covered, its accuracy and the
+    share of stated answers that did not parse (over the covered ones), and how a
+    rationale file was matched (``match``, precomputed teachers only)."""
+    n = len(rat)
+    return {"examples": len(data), "rationales": n,
+            "coverage": n / len(data) if len(data) else 0.0,
+            "teacher_accuracy": float(rat["teacher_correct"].mean()) if n else 0.0,
+            "unparsed": float(rat["teacher_answer"].isna().mean()) if n else 0.0,
+            "match": rat.attrs.get("match")}
 
 
 def _refuse_leaks(train_data: str, test_data: str, allow_overlap: bool):

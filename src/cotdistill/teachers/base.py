@@ -129,4 +129,7 @@ def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str,
     strip_answer = bool(spec.pop(STRIP_ANSWER, False))
     teacher = make_teacher(spec)
     teacher.shard_dir = shard_dir
-    return finalise(data, teacher.rationales(data, split), strip_answer=strip_answer)
+    raw = teacher.rationales(data, split)
+    out = finalise(data, raw, strip_answer=strip_answer)
+    out.attrs.update(raw.attrs)  # what a backend reports of itself (a file's match counts)
+    return out
