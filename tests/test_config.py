@@ -276,3 +276,18 @@ def test_check_takes_configfile_as_snakemake_does(tmp_path):
     gone = check("--configfile", str(tmp_path / "nope.yaml"))
     assert gone.returncode == 1 and "Traceback" not in gone.stderr
     assert gone.stderr.startswith(f"{tmp_path / 'nope.yaml'}: '(the file)': cannot be read")
+
+
+def test_a_rule_based_teacher_on_real_data_is_caught_before_any_job(shared_data):
+    """The rule-based teacher writes from the generated data's key facts: on QuaRel it
+    failed in the teacher job ("needs the 'key_facts' column"); now the check names it."""
+    def quarel_with_rules(c):
+        c["datasets"]["quarel"] = {"source": "jsonl", "files": {
+            "train": str(shared_data / "quarel/train.jsonl"),
+            "test": str(shared_data / "quarel/test.jsonl")}}
+        c["teachers"]["rulebased"]["datasets"] = {"quarel": {}}
+
+    (p,) = problems(quarel_with_rules)
+    assert p.startswith("'teachers.rulebased.datasets.quarel': the rule_based teacher writes its "
+                        "rationales from the key facts of the generated dataset")
+    assert "(source: jsonl) has none" in p and "precomputed, hf or openai teacher" in p

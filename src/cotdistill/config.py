@@ -140,6 +140,10 @@ def meaning_problems(config: Mapping) -> list[str]:
                     where = (f"teachers.{tname}.datasets.{dname}.{key}"
                              if key in (tspec["datasets"][dname] or {}) else f"teachers.{tname}.{key}")
                     problems.append(f"'{where}': {problem} (for dataset {dname}). Fix: {fix}")
+                unsuited = cls.dataset_problem(datasets.get(dname) or {}) if dname in datasets else None
+                if unsuited:
+                    problems.append(f"'teachers.{tname}.datasets.{dname}': {unsuited[0]}. "
+                                    f"Fix: {unsuited[1]}")
         for dname, dspec in (tspec.get("datasets") or {}).items():
             if dname not in datasets:
                 problems.append(f"'teachers.{tname}.datasets.{dname}': no dataset '{dname}' is "

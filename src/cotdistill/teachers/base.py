@@ -48,6 +48,12 @@ class Teacher:
                 problems.append((name, "missing", "add it (see the backend's docstring)"))
         return problems
 
+    @classmethod
+    def dataset_problem(cls, dataset: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(problem, fix) when this backend cannot write rationales for a dataset with
+        this config entry, caught before any job; None when it can (the default)."""
+        return None
+
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
         raise NotImplementedError
 

@@ -34,6 +34,15 @@ class RuleBasedTeacher(Teacher):
         super().__init__(error_rate=error_rate, seed=seed)
         self.error_rate, self.seed = float(error_rate), int(seed)
 
+    @classmethod
+    def dataset_problem(cls, dataset):
+        if dataset.get("source") != "synthetic":
+            return (f"the rule_based teacher writes its rationales from the key facts of the "
+                    f"generated dataset (source: synthetic), and this one (source: "
+                    f"{dataset.get('source')}) has none",
+                    "give this dataset a precomputed, hf or openai teacher")
+        return None
+
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
         if "key_facts" not in data.columns:
             raise InputError("dataset", None, "the rule_based teacher needs the 'key_facts' column",
