@@ -193,3 +193,53 @@ def test_real_llama_cpp_server_writes_rationales_and_resume_sends_nothing(
     again.shard_dir = str(tmp_path)
     assert again.rationales(data, "train")["rationale"].tolist() == rat["rationale"].tolist()
     assert again.requests_sent == 0 and again.shard_stats.reused == 2
+
+
+def openai_config(shared_data, url: str, model: str) -> dict:
+    csqa = shared_data / "commonsense_qa"
+    return {"datasets": {"csqa": {"source": "jsonl", "subset": {"train": 2, "test": 2},
+                                  "files": {"train": str(csqa / "train_rand_split.jsonl"),
+                                            "test": str(csqa / "dev_rand_split.jsonl")}}},
+            "teachers": {"served": {"backend": "openai", "base_url": url, "model": model,
+                                    "prompt": "commonsense_qa", "max_tokens": 24,
+                                    "datasets": {"csqa": {}}}},
+            "students": {"tiny": {"kind": "scratch_gpt2",
+                                  "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
+            "conditions": {"label_only": {}}, "seeds": [0], "lens": False}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("model", ["gpt-x", "mistralai/Mistral-7B-Instruct-v0.3"])
+def test_an_openai_teacher_runs_offline_with_any_served_model_name(
+        llama_server, shared_data, tmp_path, model):
+    """With HF_HUB_OFFLINE=1 (as CI and clusters run), the server's model name is not taken
+    for a hub id: the check and a real run's pre-run checks ask the server, not the hub."""
+    import yaml
+
+    from conftest import REPO
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(openai_config(shared_data, llama_server, model)))
+    check = subprocess.run([sys.executable, "-m", "cotdistill.check", "--configfile", str(config)],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert check.returncode == 0 and "no problems found" in check.stdout, check.stderr
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "1",
+                          "results/rationales/served/csqa/train.parquet"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(pd.read_parquet(tmp_path / "results/rationales/served/csqa/train.parquet")) == 2
+
+
+def test_a_teacher_server_that_does_not_answer_is_named_before_any_job(shared_data, tmp_path):
+    """Nothing listens on the port: the check names the teacher, the URL and the fix; once
+    the rationales are written, a run needs no server."""
+    from cotdistill.inputs import server_problems
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    config = openai_config(shared_data, url, "gpt-x")
+    (p,) = server_problems(config)
+    assert p.startswith(f"'teachers.served.base_url': nothing answers at {url}")
+    assert "start the server" in p
+    assert server_problems(config, done=lambda teacher, dataset: True) == []

@@ -3,7 +3,8 @@
     python -m cotdistill.check [CONFIG]                 (default: config.yaml)
     python -m cotdistill.check --configfile CONFIG      (the Snakemake habit)
 
-The same checks the workflow runs before any job, plus the YAML syntax of a
+The same checks the workflow runs before any job (a real run's too: hub models in
+the cache when the hub is offline, teacher servers answering), plus the YAML syntax of a
 file given to ``snakemake --configfile`` (which Snakemake parses itself and
 reports without a line number). Several files are merged in order, as
 Snakemake merges several ``--configfile`` values. Exit status 1 and one line
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from .config import check_config, load_yaml
 from .errors import CotDistillError
-from .inputs import check_inputs
+from .inputs import check_inputs, check_offline_models, check_servers
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -58,6 +59,8 @@ def main(argv: list[str]) -> int:
         check_config(config, SCHEMA, source=name)
         notes: list[str] = []
         check_inputs(config, source=f"the inputs of {name}", notes=notes)
+        check_offline_models(config, source=f"the models of {name}")
+        check_servers(config, source=f"the teacher servers of {name}")
     except CotDistillError as e:
         print(e, file=sys.stderr)
         return 1

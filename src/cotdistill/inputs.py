@@ -54,10 +54,13 @@ def input_problems(config: Mapping, cache: str | Path | None = None,
 
 
 def model_problems(config: Mapping, check) -> list[str]:
-    """``check(model)`` on every student's and teacher's model, as config problems."""
+    """``check(model)`` on every student's and teacher's model, as config problems; an
+    ``openai`` teacher's model is the server's (see :func:`server_problems`)."""
     problems = []
     for owner in ("students", "teachers"):
         for name, spec in (config.get(owner) or {}).items():
+            if owner == "teachers" and _served(spec):
+                continue
             problem = check(spec.get("model"))
             if problem:
                 problems.append(f"'{owner}.{name}.model': {problem}")
@@ -68,6 +71,37 @@ def check_offline_models(config: Mapping, source: str = "the config's models") -
     """Before a real run (not a dry run, which may plan models it has not got): every
     hub model must be in the local cache when the hub is offline."""
     problems = model_problems(config, offline_hub_problem)
+    if problems:
+        raise InvalidConfig(source, problems)
+
+
+def _served(teacher: Mapping) -> bool:
+    from .teachers.base import backend_class
+
+    cls = backend_class(teacher.get("backend"))
+    return bool(cls and cls.model_is_served)
+
+
+def server_problems(config: Mapping, done=lambda teacher, dataset: False) -> list[str]:
+    """Each ``openai`` teacher's server must answer, unless ``done(teacher, dataset)`` says
+    that every rationale it would write is already there (a cached run needs no server)."""
+    from .teachers.openai_compat import server_problem
+
+    problems = []
+    for name, spec in (config.get("teachers") or {}).items():
+        if not _served(spec) or all(done(name, d) for d in spec.get("datasets") or {}):
+            continue
+        urls = {teacher_spec(config, name, d).get("base_url") for d in spec.get("datasets") or {}}
+        for url in sorted(u for u in urls if u):
+            problem = server_problem(url)
+            if problem:
+                problems.append(f"'teachers.{name}.base_url': {problem}")
+    return problems
+
+
+def check_servers(config: Mapping, done=lambda teacher, dataset: False,
+                  source: str = "the config's teachers") -> None:
+    problems = server_problems(config, done)
     if problems:
         raise InvalidConfig(source, problems)
 

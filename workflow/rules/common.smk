@@ -6,7 +6,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, instal
 
 from cotdistill import experiments, targets
 from cotdistill import resources as job_resources
-from cotdistill.inputs import check_inputs, check_offline_models
+from cotdistill.inputs import check_inputs, check_offline_models, check_servers
 from cotdistill.config import (
     attribution_spec,
     check_config,
@@ -67,6 +67,9 @@ def scratch_only(wc, pattern):
 
 onstart:  # real runs only: a dry run may plan models this machine has not got
     check_offline_models(config)
+    # an openai teacher's server must answer, unless its rationales are all written
+    check_servers(config, done=lambda t, d: os.path.exists(
+        R(f"results/rationales/{t}/{d}/train.parquet")))
     experiments.claim(RESULTS, CONFIG_FILES)
 
 NAME = r"[A-Za-z0-9_.\-]+"

@@ -27,6 +27,7 @@ class Teacher:
 
     shard_dir: str | None = None
     provides_key_words = False  # writes ``key_word_idx``: ground truth, a "known" score source
+    model_is_served = False  # ``model`` names a server's model, not weights loaded here
 
     def __init__(self, **params: Any):
         self.params = params

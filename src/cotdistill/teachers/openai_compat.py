@@ -38,6 +38,23 @@ class ServerError(RuntimeError):
     """The server refused a request for good (or kept failing past the retries)."""
 
 
+def server_problem(base_url: str, timeout_s: float = 10.0) -> str | None:
+    """Why the OpenAI-compatible server at ``base_url`` cannot be used now, or None.
+    Any HTTP answer to ``GET {base_url}/models`` will do: the model it serves is the
+    server's business (a vLLM name, or whatever llama.cpp takes), not the hub's."""
+    url = base_url.rstrip("/") + "/models"
+    try:
+        urllib.request.urlopen(url, timeout=timeout_s).close()
+    except urllib.error.HTTPError:
+        return None  # it answered (some servers list no models)
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        return (f"nothing answers at {base_url} ({reason}). Fix: start the server (for example "
+                "`vllm serve MODEL --port N` or `python -m llama_cpp.server --model FILE "
+                "--port N`), or correct base_url")
+    return None
+
+
 @register_backend("openai")
 class OpenAITeacher(Teacher):
     """Options: ``base_url`` (e.g. http://localhost:8000/v1), ``model``, ``prompt``,
@@ -45,6 +62,8 @@ class OpenAITeacher(Teacher):
     ``max_tokens``, ``temperature``, ``top_p``, ``stop``, ``seed``,
     ``concurrency``, ``timeout_s``, ``max_retries``, ``backoff_s``, ``shard_size``.
     """
+
+    model_is_served = True
 
     def __init__(self, base_url: str, model: str, prompt: str,
                  api_key_env: str = "OPENAI_API_KEY", max_tokens: int = 96,
