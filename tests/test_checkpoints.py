@@ -144,3 +144,29 @@ def test_a_checkpoint_of_another_base_model_is_not_resumed(student, tmp_path, ca
                     checkpoint_dir=tmp_path, base={"spec": {"model": "b"}})
     assert "written for other data, settings, seed or base model" in caplog.text
     assert log["step"].iloc[0] == 1
+
+
+@pytest.mark.parametrize("every,written", [(0, "model"), (2, "ckpt/checkpoint.pt.tmp")])
+def test_a_file_size_limit_while_saving_names_the_file_and_the_fix(student, tmp_path, every,
+                                                                     written):
+    """A real limit (RLIMIT_FSIZE, as `ulimit -f` sets it): safetensors raised
+    "SafetensorError ... (os error 27)" and torch.save "unexpected pos", with no path."""
+    out = tmp_path / "run"
+    code = (f"import resource, signal, sys; sys.path.insert(0, {str(SRC)!r})\n"
+            "from cotdistill.errors import CotDistillError\n"
+            "from cotdistill.stages import train_run\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as a shell reports it\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))\n"
+            "try:\n"
+            f"    train_run({str(student / 'base')!r}, {str(student / 'train.parquet')!r},"
+            f" {{'max_steps': 4, 'batch_size': 8}}, 0, {str(out / 'model')!r},"
+            f" {str(out / 'log.parquet')!r}, progress=False, checkpoint_dir={str(out / 'ckpt')!r},"
+            f" checkpoint_every={every})\n"
+            "except CotDistillError as e:\n"
+            "    print(e); sys.exit(3)\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=300)
+    assert child.returncode == 3, child.stderr[-2000:]
+    assert child.stdout.startswith(f"{out / written}: could not be written (")
+    assert "ulimit -f" in child.stdout or "cut short" in child.stdout, child.stdout
+    assert "Traceback" not in child.stdout

@@ -19,6 +19,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from .errors import saving
+
 log = logging.getLogger(__name__)
 FILE = "checkpoint.pt"
 
@@ -59,9 +61,10 @@ def save(directory: str | Path, state: Mapping[str, Any]) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path, tmp = directory / FILE, directory / (FILE + ".tmp")
-    torch.save(dict(state), tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
+    with saving(tmp):
+        torch.save(dict(state), tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
     os.replace(tmp, path)  # atomic on one filesystem
     return path
 

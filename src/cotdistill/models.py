@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import ConfigError
+from .errors import ConfigError, saving
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,9 @@ def convert_to_hf(spec: Mapping[str, Any], out_dir: str | Path) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _forget_gguf_origin(model)
-    model.save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
+    with saving(out):
+        model.save_pretrained(out, safe_serialization=True)
+        tok.save_pretrained(out)
     info = {"source": dict(spec), "resolved_path": Path(path).name,
             "parameters": model.num_parameters(), "architecture": type(model).__name__,
             "source_load_s": round(load_s, 2)}

@@ -13,7 +13,7 @@ from typing import Mapping
 
 from . import conditions as cond
 from .data import letters, load_dataset_split
-from .errors import InputError, OutputError
+from .errors import InputError, saving
 from .models import convert_to_hf, locate
 from .tables import read_table, write_table
 from .teachers import run_teacher
@@ -197,7 +197,8 @@ def make_student_base(spec: Mapping, train_data: str | None, rationales: str | N
         beyond = " ".join(f"({x})" for x in letters(int(data["choices"].map(len).max()))[5:])
         corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
                   + list(rat["rationale"]) + [FORMAT_WORDS] + ([beyond] if beyond else []))
-    prepare_student(spec, corpus, out_dir, weights=weights)
+    with saving(out_dir):
+        prepare_student(spec, corpus, out_dir, weights=weights)
 
 
 def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
@@ -220,10 +221,8 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
     last = history.iloc[-1]
     log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
              last["tokens_per_s"])
-    try:
+    with saving(out_model):
         save_trained(model, tok, base_dir, seed, out_model)
-    except OSError as e:
-        raise OutputError(out_model, e) from e
     write_table(history, out_log, params={"training": dict(train_spec), "seed": seed,
                                           "examples": history.attrs.get("examples"),
                                           "truncated": history.attrs.get("truncated")},
