@@ -30,7 +30,7 @@ TESTED = set()
 def target(name, **params):
     TESTED.add(name)
     params = {k: v for k, v in {**C.REGISTRY[name].defaults, **params}.items()
-              if k not in C.UNIT_PARAMS}
+              if k not in C.BUILDER_PARAMS}
     return C.REGISTRY[name].target(EX, random.Random(0), **params)
 
 
@@ -253,3 +253,53 @@ def test_only_correct_leaving_no_rows_fails_in_the_conditions_job_with_the_fix()
     assert e.value.path == "results/rationales/t/d/train.parquet"
     assert "0 training rows" in e.value.problem and "teacher is right on none" in e.value.problem
     assert "only_correct: false" in e.value.fix
+
+
+def test_a_budget_as_large_as_the_rationale_stops_unless_allowed(shared_data, tmp_path):
+    """k: 500 on 20-40-word PaLM rationales gave cot_after's targets in every row: the
+    conditions job stops (and the pre-run check, for rationale files), unless allowed;
+    the share of words a budget keeps is in the table's provenance."""
+    import json
+
+    from cotdistill.data.loaders import load_jsonl
+    from cotdistill.errors import ConfigError
+    from cotdistill.inputs import input_problems
+    from cotdistill.stages import make_conditions
+    from cotdistill.tables import read_provenance, write_table
+
+    csqa = shared_data / "commonsense_qa/train_rand_split.jsonl"
+    with open(csqa) as f:
+        lines = [next(f) for _ in range(12)]
+    (tmp_path / "train.jsonl").write_text("".join(lines))
+    data = load_jsonl(tmp_path / "train.jsonl")
+    palm = shared_data / "rationales/commonsense_qa/palm540b.train.jsonl"
+    with open(palm) as f:
+        by_id = {r["id"]: r["rationale"] for r in map(json.loads, f)}
+    rat = pd.DataFrame({"id": data["id"], "rationale": [by_id[i] for i in data["id"]],
+                        "teacher_correct": True})
+
+    with pytest.raises(ConfigError, match=r"k=500 keeps every word of all 12 rationales \(median "
+                                          r"\d+ words\).*Fix: set a budget below"):
+        C.build_train("randomtokens_after", {"k": 500}, data, rat)
+    whole = C.build_train("randomtokens_after", {"k": 500, "allow_full_budget": True}, data, rat)
+    assert whole.attrs["budget"]["rows_kept_whole"] == 12 and whole.attrs["budget"]["kept_share"] == 1
+    assert whole["target"].tolist() == C.build_train("cot_after", {}, data, rat)["target"].tolist()
+
+    write_table(data, tmp_path / "train.parquet")
+    write_table(rat, tmp_path / "r.parquet")
+    make_conditions("randomtokens_after", {"k": 5}, False, str(tmp_path / "train.parquet"),
+                    str(tmp_path / "r.parquet"), str(tmp_path / "out.parquet"))
+    kept = read_provenance(tmp_path / "out.parquet")["params"]["budget"]
+    words = [len(r.split()) for r in rat["rationale"]]
+    assert kept["kept_share"] == pytest.approx(sum(5 / n for n in words) / 12)
+    assert 0.1 < kept["kept_share"] < 0.4 and kept["rows_kept_whole"] == 0
+
+    config = {"datasets": {"d": {"source": "jsonl", "files": {"train": str(tmp_path / "train.jsonl")}}},
+              "teachers": {"palm": {"backend": "precomputed",
+                                    "datasets": {"d": {"files": {"train": str(palm)}}}}},
+              "conditions": {"keytokens_after": {"k": 500}, "keytokens_few": {
+                  "function": "keytokens_after", "k": 5}}}
+    (p,) = input_problems(config)
+    assert p.startswith("'conditions.keytokens_after': k=500 keeps every word of all 12 rationales")
+    config["conditions"]["keytokens_after"]["allow_full_budget"] = True
+    assert input_problems(config) == []

@@ -29,8 +29,10 @@ from .errors import ConfigError, InputError
 ANSWER_MARK = "Answer:"
 REASON_MARK = "Reason:"
 PLACEHOLDER = "_"
-# params that say which units a condition sees; the builder consumes them
+# params that say which units a condition sees, or how to build its table; the builder
+# consumes them
 UNIT_PARAMS = ("scores", "unit", "word_reduce")
+BUILDER_PARAMS = UNIT_PARAMS + ("allow_full_budget",)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def random_units(ex: Example, rng: random.Random, k: int | None, fraction: float
 
 # ---- the registered conditions ------------------------------------------------
 
-BUDGET = {"k": None, "fraction": None}  # k units or a fraction of them (neither: scores.DEFAULT_K)
+# k units or a fraction of them (neither: scores.DEFAULT_K); a budget that keeps every unit
+# of every rationale trains on cot_after's targets, which stops the job unless allowed
+BUDGET = {"k": None, "fraction": None, "allow_full_budget": False}
 SCORED = {"scores": None, "unit": "word", "word_reduce": "sum", "rank_by": "score", **BUDGET}
 
 
@@ -294,7 +298,7 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
     if cond.needs_scores(params) and scores is None:
         raise ConfigError(f"conditions.{name}", "needs a scores table and got none",
                           "name an attribution entry with 'scores:'")
-    fn_params = {k: v for k, v in params.items() if k not in UNIT_PARAMS}
+    fn_params = {k: v for k, v in params.items() if k not in BUILDER_PARAMS}
     by_id = scores_by_id(scores) if scores is not None and cond.needs_scores(params) else None
     seed = int((spec or {}).get("seed", 0)) + (int(draw) if cond.draws else 0)
     merged = data.merge(rationales, on="id", how="inner", validate="one_to_one")
@@ -310,7 +314,7 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
                          "ids match the dataset's" if only_correct else
                          "check that the rationale ids match the dataset's")
     others = _other_rationales(list(merged["id"]), list(merged["rationale"]), seed)
-    rows = []
+    rows, sizes = [], []
     for rec, other in zip(merged.to_dict("records"), others):
         if by_id is not None and rec["id"] not in by_id:
             raise InputError(scores_path, None, f"no scores for training example {rec['id']}",
@@ -323,7 +327,57 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
         rows.append({"id": ex.id, "prompt": format_prompt(ex.question, ex.choices),
                      "target": cond.target(ex, rng, **fn_params), "label": ex.label,
                      "choices": list(ex.choices)})
-    return pd.DataFrame(rows, columns=["id", "prompt", "target", "label", "choices"])
+        sizes.append(len(units))
+    table = pd.DataFrame(rows, columns=["id", "prompt", "target", "label", "choices"])
+    if has_budget(cond):
+        table.attrs["budget"] = kept_share(sizes, params)
+        _refuse_full_budget(name, params, table.attrs["budget"])
+    return table
+
+
+def has_budget(cond: Condition) -> bool:
+    """Does the condition keep a budget of the rationale's units (k or fraction)?"""
+    return "k" in cond.defaults and "fraction" in cond.defaults
+
+
+def kept_share(sizes: Sequence[int], params: Mapping[str, Any]) -> dict:
+    """What a budget keeps of the rationales: the mean share of their units, and how
+    many rows keep every unit (their target is the whole rationale)."""
+    kept = [budget(n, params.get("k"), params.get("fraction")) for n in sizes]
+    shares = [k / n for k, n in zip(kept, sizes) if n]
+    return {"unit": params.get("unit", "word"), "rows": len(sizes),
+            "kept_share": sum(shares) / len(shares) if shares else 0.0,
+            "rows_kept_whole": sum(k >= n for k, n in zip(kept, sizes)),
+            "median_units": sorted(sizes)[len(sizes) // 2] if sizes else 0}
+
+
+def full_budget_problems(conditions: Mapping[str, Any], rationales: Sequence[str]) -> list[str]:
+    """Before any job: word-level budget conditions that would keep every word of every
+    one of these rationales (each as "'conditions.NAME': problem. Fix: fix")."""
+    sizes = [len(str(r).split()) for r in rationales]
+    problems = []
+    for name, spec in (conditions or {}).items():
+        try:
+            cond, params = resolve(name, spec)
+        except ConfigError:
+            continue  # named by the config check
+        if has_budget(cond) and params.get("unit", "word") == "word":
+            try:
+                _refuse_full_budget(name, params, kept_share(sizes, params))
+            except ConfigError as e:
+                problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
+    return problems
+
+
+def _refuse_full_budget(name: str, params: Mapping[str, Any], kept: Mapping[str, Any]) -> None:
+    if kept["rows"] and kept["rows_kept_whole"] == kept["rows"] and not params.get("allow_full_budget"):
+        size = f"k={params['k']}" if params.get("k") is not None else f"fraction={params.get('fraction')}"
+        raise ConfigError(f"conditions.{name}",
+                          f"{size} keeps every {kept['unit']} of all {kept['rows']} rationales "
+                          f"(median {kept['median_units']} {kept['unit']}s), so its targets are "
+                          "cot_after's and it measures nothing of its own",
+                          f"set a budget below the rationales' length (k: 5, or fraction: 0.2), "
+                          f"or allow_full_budget: true to train on it anyway")
 
 
 def rationale_part(target: str) -> str | None:

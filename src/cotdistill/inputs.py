@@ -141,6 +141,7 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
     dataset's rows (jsonl and synthetic sources; a hub dataset is matched in its job):
     repeated ids, and a coverage below ``min_coverage`` (or none at all), stop the run
     here instead of in the teacher job. ``notes`` collects each match's counts."""
+    from .conditions import full_budget_problems
     from .teachers.matching import coverage_problem
     from .teachers.precomputed import PrecomputedTeacher
 
@@ -180,8 +181,12 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
             problem = coverage_problem(report, reader.min_coverage, data, rows["id"], file_ids)
             if problem:
                 problems.append(f"{path}: {problem} ({key})")
-            elif notes is not None:
+                continue
+            if notes is not None:
                 notes.append(f"{path}: {report.describe()} ({key})")
+            if split == "train":
+                problems += [f"{p} (on the rationales of {path})" for p in
+                             full_budget_problems(config.get("conditions"), rows["rationale"])]
     return problems
 
 

@@ -101,9 +101,14 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
                             draw=draw)
     log.info("condition %s (draw %d): %d training rows (of %d examples)", name, draw,
              len(rows), len(data))
+    kept = rows.attrs.get("budget")
+    if kept:
+        log.info("its budget keeps %.0f%% of each rationale's %ss on average; %d of %d rows "
+                 "keep the whole rationale", 100 * kept["kept_share"], kept["unit"],
+                 kept["rows_kept_whole"], kept["rows"])
     params = {"condition": name, "spec": spec, "only_correct": only_correct, "draw": draw,
               "rows": len(rows), "examples": len(data),
-              "restates_answer": cond.answer_share(rows)}
+              "restates_answer": cond.answer_share(rows), "budget": kept}
     upstream = [train_data, rationales] + ([scores] if scores else [])
     write_table(rows, out_train, params=params, upstream=upstream)
 
