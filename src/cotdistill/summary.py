@@ -1,9 +1,11 @@
 """results/summary.md: the verdicts, and what a reader needs to trust them.
 
 Beside the verdicts (``verdicts``) the page says what the students were trained
-on: where each teacher's rationales state their answer (the style of the run), how
-many training targets were cut to ``max_length``, how often a condition's rationale
-part restates the answer, which rationale-first conditions rarely reach an
+on: how many training questions each teacher covered (a warning when not all), its
+accuracy and unparsed answers, where its rationales state their answer (the style of
+the run), the rows each condition trained on, how many training targets were cut to
+``max_length``, how often a condition's rationale part restates the answer, how much
+of the rationale a budget keeps, which rationale-first conditions rarely reach an
 ``Answer:``, and what each dataset split kept. Every figure is read from the run's
 own files (predictions, training logs, condition and rationale tables).
 """
@@ -29,18 +31,23 @@ def _pct(x) -> str:
     return "" if x is None or pd.isna(x) else f"{100 * x:.1f}"
 
 
-def rationale_section(paths: Sequence[str]) -> str:
-    """Per teacher and dataset: rows, teacher accuracy, unparsed answers, and where the
-    rationales state their answer (the style the students were trained on)."""
+def rationale_table(paths: Sequence[str]) -> pd.DataFrame:
+    """Per teacher and dataset: the training questions and how many the teacher covered,
+    its accuracy and unparsed answers (over the covered ones), and where the rationales
+    state their answer (the style the students were trained on)."""
     from .teachers.answers import answer_position
 
     rows = []
     for path in paths:
         rat = read_table(path)
+        coverage = (read_provenance(path).get("params") or {}).get("coverage") or {}
+        match = coverage.get("match") or {}
         where = Counter(answer_position(r) for r in rat["rationale"])
         n = max(len(rat), 1)
         rows.append({"teacher": Path(path).parent.parent.name, "dataset": Path(path).parent.name,
-                     "rationales": len(rat),
+                     "questions": coverage.get("examples", ""),
+                     "covered": len(rat), "coverage (%)": _pct(coverage.get("coverage")),
+                     "matched by": match.get("by", ""),
                      "teacher correct (%)": _pct(rat["teacher_correct"].mean()),
                      "answer unparsed (%)": _pct(rat["teacher_answer"].isna().mean()),
                      "states answer first (%)": _pct(where["start"] / n),
@@ -48,24 +55,46 @@ def rationale_section(paths: Sequence[str]) -> str:
                      "no answer statement (%)": _pct(where[None] / n),
                      "answer stripped": int(rat["answer_stripped"].sum())
                      if "answer_stripped" in rat else "off"})
-    note = ("Where each rationale states its answer, after strip_answer if set: first (it opens "
-            "with the statement, the answer-first style: a rationale 'before' the label then "
-            "states the label first), last (its last sentence, the reason-first style), or not "
-            "at all.")
-    return "## Rationales\n\n" + aggregate.markdown(pd.DataFrame(rows), note)
+    return pd.DataFrame(rows)
 
 
-def targets_section(train_logs: Sequence[str], condition_tables: Sequence[str]) -> str:
-    """Per run group: training rows, targets cut to max_length, and the share of rows whose
-    rationale part restates the answer."""
-    draws: dict[tuple, list] = {}  # conditions that draw at random have a table per seed
+RATIONALE_NOTE = (
+    "Questions: the training split; covered: those with a rationale, the only ones any "
+    "condition trains on. Teacher correct and unparsed are shares of the covered questions "
+    "(an answer naming no single letter is unparsed and counts as incorrect). Where each "
+    "rationale states its answer, after strip_answer if set: first (it opens with the "
+    "statement, the answer-first style: a rationale 'before' the label then states the label "
+    "first), last (its last sentence, the reason-first style), or not at all.")
+
+
+def coverage_warnings(table: pd.DataFrame) -> list[str]:
+    """A line per teacher and dataset whose rationales miss some training questions."""
+    out = []
+    for r in table.to_dict("records"):
+        if r["questions"] != "" and r["covered"] < r["questions"]:
+            out.append(f"{r['teacher']} / {r['dataset']}: the teacher's rationales cover "
+                       f"{r['covered']} of {r['questions']} training questions "
+                       f"({r['coverage (%)']}%). Every condition, label_only too, trains on "
+                       f"these {r['covered']} only, by design: the conditions differ in their "
+                       "targets alone")
+    return out
+
+
+def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) -> pd.DataFrame:
+    """Per run group: training rows, targets cut to max_length, the share of rows whose
+    rationale part restates the answer, and the share of rationale units a budget keeps."""
+    draws: dict[tuple, dict[str, list]] = {}  # conditions that draw have a table per seed
     for path in condition_tables:
         p = Path(path)
-        value = (read_provenance(path).get("params") or {}).get("restates_answer")
-        if value is not None:
-            draws.setdefault((p.parent.parent.parent.name, p.parent.parent.name, p.parent.name),
-                             []).append(value)
-    share = {k: sum(v) / len(v) for k, v in draws.items()}
+        params = read_provenance(path).get("params") or {}
+        values = draws.setdefault((p.parent.parent.parent.name, p.parent.parent.name,
+                                   p.parent.name), {"restates": [], "kept": []})
+        if params.get("restates_answer") is not None:
+            values["restates"].append(params["restates_answer"])
+        if params.get("budget"):
+            values["kept"].append(params["budget"]["kept_share"])
+    mean = {k: {name: sum(v) / len(v) if v else None for name, v in d.items()}
+            for k, d in draws.items()}
     groups: dict[tuple, list] = {}
     for path in train_logs:
         ident = run_identity(path)
@@ -75,16 +104,22 @@ def targets_section(train_logs: Sequence[str], condition_tables: Sequence[str]) 
     rows = []
     for (student, teacher, dataset, condition), runs in groups.items():
         truncated = [t for _, t in runs if t is not None]
+        shares = mean.get((teacher, dataset, condition), {})
         rows.append({"student": student, "teacher": teacher, "dataset": dataset,
-                     "condition": condition, "rows": runs[0][0],
+                     "condition": condition, "rows trained on": runs[0][0],
                      "truncated per seed": " / ".join(map(str, truncated)) or "n/a",
-                     "rationale restates the answer (%)":
-                     _pct(share.get((teacher, dataset, condition)))})
-    note = ("Truncated: targets longer than max_length, cut inside the rationale (the answer "
-            "and EOS always kept). Restates the answer: the rationale part holds the gold letter "
-            "or a content word of the gold choice's text (the mean over a condition's per-seed "
-            "draws).")
-    return "## Training targets\n\n" + aggregate.markdown(pd.DataFrame(rows), note)
+                     "rationale restates the answer (%)": _pct(shares.get("restates")),
+                     "budget keeps (% of words)": _pct(shares.get("kept"))})
+    return pd.DataFrame(rows)
+
+
+TARGETS_NOTE = (
+    "Rows trained on: the covered questions (teacher-correct ones only with only_correct). "
+    "Truncated: targets longer than max_length, cut inside the rationale (the answer and EOS "
+    "always kept). Restates the answer: the rationale part holds the gold letter or a content "
+    "word of the gold choice's text. Budget keeps: the mean share of a rationale's units that "
+    "a key-token, random-token or masked condition keeps. Shares are means over a "
+    "condition's per-seed draws.")
 
 
 def parse_warnings(runs: pd.DataFrame, prediction_paths: Sequence[str]) -> list[str]:
@@ -133,15 +168,21 @@ def write_summary(predictions: Sequence[str], settings: V.Settings, out_md: str,
                        pd.read_csv(emergence) if emergence else None,
                        lens_pairs(lens) if lens else None)
     warnings = parse_warnings(runs, predictions)
+    frames = [("Verdicts", table.drop(columns=["claim"]))]
     sections = []
-    if warnings:
-        sections += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
     if rationales:
-        sections.append(rationale_section(rationales))
+        rat = rationale_table(rationales)
+        warnings = coverage_warnings(rat) + warnings
+        sections.append("## Rationales\n\n" + aggregate.markdown(rat, RATIONALE_NOTE))
+        frames.append(("Rationales", rat))
     if train_logs:
-        sections.append(targets_section(train_logs, condition_tables))
+        targets = targets_table(train_logs, condition_tables)
+        sections.append("## Training targets\n\n" + aggregate.markdown(targets, TARGETS_NOTE))
+        frames.append(("Training targets", targets))
     if data:
         sections.append(data_section(list(data)))
+    if warnings:
+        sections = ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""] + sections
     text = V.summary_markdown(table, settings, notes, sections)
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
@@ -149,7 +190,7 @@ def write_summary(predictions: Sequence[str], settings: V.Settings, out_md: str,
     if out_html:
         from .plotting import write_html
 
-        write_html([("", table.drop(columns=["claim"]))], "\n".join(list(notes) + warnings),
+        write_html(frames, "\n".join(list(notes) + [f"Warning: {w}" for w in warnings]),
                    out_html, "Verdicts", preamble=V.settings_line(settings) + "\n\n" + V.RULES)
     for r in table.to_dict("records"):
         log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
