@@ -250,7 +250,43 @@ def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
     assert len(rows) == rat["teacher_correct"].sum() < 300  # only_correct drops wrong rationales
     assert rows["target"].str.startswith("Answer: ").all()
     log = (tmp_path / "results/logs/teacher/palm/csqa/train.log").read_text()
-    assert f"cover {len(rat)} of {len(rat)} ids (100.0%)" in log
+    assert f"matched by id: {len(rat)} of {len(rat)} dataset rows (100.0%)" in log
+
+
+def test_a_partly_covered_dataset_matched_by_question_text_says_what_it_trained_on(
+        tmp_path, shared_data):
+    """Real QuaRel questions and a rationale file keyed by another release's ids, covering
+    20 of 40 training questions, matched by question text: every condition trains on the
+    20, and the summary says so beside the data table's 40 (issue 21, items 2 and 5)."""
+    train = (shared_data / "quarel/train.jsonl").read_text().splitlines(keepends=True)[:40]
+    test = (shared_data / "quarel/test.jsonl").read_text().splitlines(keepends=True)[:12]
+    (tmp_path / "train.jsonl").write_text("".join(train))
+    (tmp_path / "test.jsonl").write_text("".join(test))
+    rows = [json.loads(line) for line in train[::2]]
+    (tmp_path / "release.jsonl").write_text("".join(json.dumps({
+        "id": f"QuaRel_V1_Fr_{i:04d}", "question": r["question"]["stem"].upper(),
+        "rationale": f"{r['question']['choices'][0]['text']} is the one. So the answer is (A)."})
+        + "\n" for i, r in enumerate(rows)))
+    cfg = {"datasets": {"quarel": {"source": "jsonl", "files": {
+               "train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")}}},
+           "teachers": {"mistral": {"backend": "precomputed", "datasets": {"quarel": {
+               "files": {"train": str(tmp_path / "release.jsonl")}, "match": "question",
+               "min_coverage": 0.5}}}},
+           "students": {"tiny": {"kind": "scratch_gpt2",
+                                 "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
+           "conditions": {"label_only": {}, "cot_after": {}}, "seeds": [0],
+           "training": {"max_steps": 2, "batch_size": 8}, "lens": False}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = (tmp_path / "results/summary.md").read_text()
+    assert ("mistral / quarel: the teacher's rationales cover 20 of 40 training questions "
+            "(50.0%). Every condition, label_only too, trains on these 20 only") in summary
+    assert "| mistral | quarel | 40 | 20 | 50.0 | question |" in summary
+    for condition in ("label_only", "cot_after"):
+        assert f"| tiny | mistral | quarel | {condition} | 20 |" in summary
+    html = (tmp_path / "results/summary.html").read_text()
+    assert "<h2>Rationales</h2>" in html and "trains on these 20 only" in html
 
 
 def no_network_prefix() -> list[str]:
