@@ -291,3 +291,10 @@ def test_a_rule_based_teacher_on_real_data_is_caught_before_any_job(shared_data)
     assert p.startswith("'teachers.rulebased.datasets.quarel': the rule_based teacher writes its "
                         "rationales from the key facts of the generated dataset")
     assert "(source: jsonl) has none" in p and "precomputed, hf or openai teacher" in p
+
+
+def test_lens_true_gets_a_fix_that_says_how_to_keep_it_on():
+    (p,) = problems(lambda c: c.update(lens=True))
+    assert p.startswith("'lens': True is not valid") and "lens: {}" in p and "lens: false" in p
+    (p,) = problems(lambda c: c["lens"].update(tuned=True))
+    assert p.startswith("'lens.tuned'") and "tuned: {}" in p
