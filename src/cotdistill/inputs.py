@@ -178,7 +178,8 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
             except CotDistillError as e:
                 problems.append(f"{e} ({key})")
                 continue
-            problem = coverage_problem(report, reader.min_coverage, data, rows["id"], file_ids)
+            problem = coverage_problem(report, reader.min_coverage, data, rows["id"], file_ids,
+                                       key=f"teachers.{teacher}.datasets.{dataset}")
             if problem:
                 problems.append(f"{path}: {problem} ({key})")
                 continue

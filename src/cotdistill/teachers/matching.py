@@ -144,9 +144,10 @@ def _line(raw: pd.DataFrame, i: int) -> int:
 
 
 def coverage_problem(report: MatchReport, min_coverage: float, data: pd.DataFrame,
-                     matched_ids, raw_ids) -> str | None:
+                     matched_ids, raw_ids, key: str = "teachers.*") -> str | None:
     """Why a match covers too little of the dataset to train on (with a fix), or None.
-    No match at all is a problem whatever ``min_coverage`` says: nothing would train."""
+    No match at all is a problem whatever ``min_coverage`` says: nothing would train.
+    ``key``: the config entry of the teacher's options for this dataset."""
     if report.dataset_rows and report.matched and report.coverage >= min_coverage:
         return None
     what = (f"covers {report.matched} of {report.dataset_rows} dataset ids "
@@ -156,11 +157,11 @@ def coverage_problem(report: MatchReport, min_coverage: float, data: pd.DataFram
     if report.matched == 0 and report.by == "id":
         what += (". No id matches, which usually means the file and the dataset use two id "
                  f"schemes: file ids {list(raw_ids)[:3]}, dataset ids {data['id'].head(3).tolist()}")
-        fix = ("match the rows by question text (teachers.*.match: question, with the file's "
+        fix = (f"match the rows by question text ({key}.match: question, with the file's "
                "question column as question_column), or give the file the dataset's ids")
     else:
         missing = data.loc[~data["id"].isin(set(matched_ids)), "id"].head(5).tolist()
         what += f"; {report.describe()}; first missing ids: {missing}"
-        fix = ("supply rationales for the missing questions, or lower min_coverage (every "
-               "condition then trains on the covered questions only)")
+        fix = (f"supply rationales for the missing questions, or lower {key}.min_coverage "
+               "(every condition then trains on the covered questions only)")
     return f"{what}. Fix: {fix}"
