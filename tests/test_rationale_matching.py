@@ -60,7 +60,8 @@ def test_matching_by_question_text_covers_every_question(shared_data, quarel, tm
     notes = []
     assert input_problems(config, notes=notes) == []
     assert notes == [f"{path}: matched by question: 625 of 625 dataset rows (100.0%); 0 of 625 "
-                     "file rows matched none (teachers.mistral.datasets.quarel.files.train)"]
+                     "file rows are for no question of this split "
+                     "(teachers.mistral.datasets.quarel.files.train)"]
     spec = {"backend": "precomputed", "files": {"train": path}, "match": "question"}
     rat = run_teacher(spec, quarel, "train")
     assert rat["id"].tolist() == quarel["id"].tolist()  # the dataset's ids, in its order

@@ -43,7 +43,7 @@ class MatchReport:
     def describe(self) -> str:
         text = (f"matched by {self.by}: {self.matched} of {self.dataset_rows} dataset rows "
                 f"({100 * self.coverage:.1f}%); {self.unmatched_file} of {self.file_rows} file "
-                f"rows matched none")
+                f"rows are for no question of this split")
         if self.ambiguous:
             text += f"; {self.ambiguous} ambiguous"
         if self.repeated:
