@@ -35,6 +35,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/lens.smk"
+include: "workflow/rules/sweeps.smk"
 
 
 rule all:

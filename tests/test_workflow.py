@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cotdistill.sweeps import expand
 from cotdistill.tables import read_provenance
 
 from conftest import REPO, require
@@ -25,6 +26,7 @@ SMALL = {
                           "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 32}}},
     "conditions": {"label_only": {}, "cot_before": {}, "shuffled_after": {"seed": 0},
                    "keytokens_after": {"k": 3}, "randomtokens_after": {"k": 3, "seed": 0}},
+    "sweeps": {"randomtokens_after": {"k": [1]}},  # a point beside the base condition (k=3)
     "attribution": {"ig": {"model": {"run": "cot_before", "seed": 0}, "n_steps": 8}},
     "seeds": [0, 1],
     "training": {"max_steps": 15, "batch_size": 8},
@@ -33,6 +35,9 @@ SMALL = {
     "evaluation": {"max_new_tokens_rationale": 24},
     "lens": {"tuned": {"steps": 30, "examples": 64}},
 }
+
+
+CONDITIONS = list(expand(SMALL))  # the sweep's point is a condition like the others
 
 
 def snakemake(workdir, *args):
@@ -74,15 +79,16 @@ def finished_run(tmp_path_factory):
 
 
 def test_run_writes_table_with_every_condition_and_seed(finished_run):
+    conditions = CONDITIONS
     runs = pd.read_csv(finished_run / "results/tables/runs.csv")
     assert sorted(zip(runs["condition"], runs["seed"])) == sorted(
-        (c, s) for c in SMALL["conditions"] for s in SMALL["seeds"])
+        (c, s) for c in conditions for s in SMALL["seeds"])
     table = pd.read_csv(finished_run / "results/tables/accuracy.csv")
-    assert table["condition"].tolist() == list(SMALL["conditions"]) and (table["seeds"] == 2).all()
+    assert table["condition"].tolist() == conditions and (table["seeds"] == 2).all()
     assert table["gen_accuracy"].between(0, 1).all()
     assert (finished_run / "results/plots/accuracy.png").stat().st_size > 5000
     md = (finished_run / "results/tables/accuracy.md").read_text()
-    assert all(f"| {c} | 2 |" in md for c in SMALL["conditions"])
+    assert all(f"| {c} | 2 |" in md for c in conditions)
 
 
 def test_the_console_shows_one_line_per_job_and_no_progress_bars(finished_run):
@@ -127,6 +133,26 @@ def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
                                       "lens_tables": 1, "lens_plot": 1, "summary": 1,
                                       "all": 1, "total": 11}
     assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"shuffled_after"}
+
+
+def test_adding_one_value_to_a_sweep_plans_only_that_point(finished_run):
+    """A new k plans that point's training tables (a draw per seed), test table, training
+    runs and evaluations, then the tables that read every run; no other condition."""
+    dry = dry_run_with(finished_run, lambda c: c["sweeps"]["randomtokens_after"]["k"].append(2))
+    counts = job_counts(dry.stdout)
+    assert set(re.findall(r"condition=([^,\s]+)", dry.stdout)) == {"randomtokens_after@k=2"}
+    assert (counts["conditions"], counts["condition_test"], counts["train"],
+            counts["evaluate"]) == (2, 1, 2, 2)
+    assert set(counts) == {"conditions", "condition_test", "train", "evaluate", "aggregate",
+                           "summary", "sweeps", "lens_tables", "lens_plot", "all", "total"}
+
+
+def test_a_sweep_gets_its_table_and_curve(finished_run):
+    table = pd.read_csv(finished_run / "results/tables/sweeps.csv")
+    assert table["condition"].tolist() == ["randomtokens_after@k=1"]
+    assert table["budget"].between(0, 1).all() and table["accuracy"].between(0, 1).all()
+    assert (finished_run / "results/plots/sweeps/tiny/rulebased/synthetic.png").stat().st_size > 0
+    assert "# Sweeps" in (finished_run / "results/tables/sweeps.md").read_text()
 
 
 def test_attribution_scores_feed_the_key_token_condition(finished_run):
@@ -178,7 +204,7 @@ def test_comparisons_and_verdicts_come_from_the_runs(finished_run):
 def test_every_run_is_read_at_every_layer(finished_run):
     runs = finished_run / "results/runs/tiny/rulebased/synthetic"
     test = pd.read_parquet(finished_run / "results/data/synthetic/test.parquet")
-    for condition in SMALL["conditions"]:
+    for condition in CONDITIONS:
         for seed in SMALL["seeds"]:
             lens = pd.read_parquet(runs / f"{condition}/seed{seed}/lens.parquet")
             pred = pd.read_parquet(runs / f"{condition}/seed{seed}/predictions.parquet")
@@ -187,7 +213,7 @@ def test_every_run_is_read_at_every_layer(finished_run):
             last = lens[(lens["lens"] == "logit") & (lens["layer"] == 1)]
             assert last["top_choice"].tolist() == pred["choice_pred"].tolist()
     found = pd.read_csv(finished_run / "results/tables/lens_emergence.csv")
-    assert sorted(found["condition"].unique()) == sorted(SMALL["conditions"])
+    assert sorted(found["condition"].unique()) == sorted(CONDITIONS)
     assert (found["seeds"] == 2).all() and (found["n_layers"] == 1).all()
     assert "stays at or above 90%" in (finished_run / "results/tables/lens_emergence.md").read_text()
     assert (finished_run / "results/plots/lens/tiny/rulebased/synthetic.png").stat().st_size > 10000
@@ -201,10 +227,10 @@ def test_changing_the_emergence_threshold_reruns_only_the_lens_tables(finished_r
 def test_changing_a_lens_setting_reruns_the_evaluate_jobs_but_no_training(finished_run):
     """The lens readouts are written by each run's evaluate job (one model load)."""
     dry = dry_run_with(finished_run, lambda c: c["lens"]["tuned"].update(steps=31))
-    n_runs = len(SMALL["conditions"]) * len(SMALL["seeds"])
+    n_runs = len(CONDITIONS) * len(SMALL["seeds"])
     assert job_counts(dry.stdout) == {"evaluate": n_runs, "aggregate": 1, "lens_tables": 1,
-                                      "lens_plot": 1, "summary": 1, "all": 1,
-                                      "total": n_runs + 5}
+                                      "lens_plot": 1, "summary": 1, "sweeps": 1, "all": 1,
+                                      "total": n_runs + 6}
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -296,10 +322,11 @@ def no_network_prefix() -> list[str]:
 
 
 @pytest.mark.parametrize("config, expected", [
-    # conditions: 8 drawn once and 4 drawn per seed (shuffles, random words, other rationale)
-    ("paper.yaml", {"data": 6, "teacher": 3, "conditions": 60, "condition_test": 36,
-                    "student_base": 9, "train": 324, "evaluate": 324, "attribution": 3,
-                    "attribution_table": 1, "aggregate": 1, "all": 1}),
+    # conditions: 8 drawn once and 4 drawn per seed (shuffles, random words, other
+    # rationale), and the sweeps' 11 points: 7 drawn once (key tokens, masked), 4 per seed
+    ("paper.yaml", {"data": 6, "teacher": 3, "conditions": 117, "condition_test": 69,
+                    "student_base": 9, "train": 621, "evaluate": 621, "attribution": 3,
+                    "attribution_table": 1, "aggregate": 1, "sweeps": 1, "all": 1}),
     ("real-local.yaml", {"convert_model": 1, "data": 4, "teacher": 2, "conditions": 18,
                          "condition_test": 18, "student_base": 2, "train": 18, "evaluate": 18,
                          "attribution": 2}),
@@ -614,7 +641,7 @@ def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
     dry = run_second("-n", "--quiet", "reason")
     assert dry.returncode == 0, dry.stderr[-2000:]
     # seed 5 of every condition, and the attribution's source run (cot_before, seed 0)
-    assert job_counts(dry.stdout)["train"] == len(SMALL["conditions"]) + 1
+    assert job_counts(dry.stdout)["train"] == len(CONDITIONS) + 1
     planned = set(re.findall(r"\bresults[\w-]*/", dry.stdout))
     assert planned == {"results-second/"}, planned
 
@@ -654,7 +681,7 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     assert "resumed from the checkpoint at step" in train_logs  # not retrained from scratch
     assert not list((tmp_path / "results/runs").glob("**/checkpoint"))  # and cleaned up
     assert not list((tmp_path / "results/runs").glob("**/model"))  # weights gone once read
-    assert len(list(finished_run.glob("results/runs/**/model"))) == 2 * len(SMALL["conditions"])
+    assert len(list(finished_run.glob("results/runs/**/model"))) == 2 * len(CONDITIONS)
 
     def produced(root, pattern):
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob(pattern))}

@@ -20,6 +20,7 @@ from pathlib import Path
 from .config import check_config, load_yaml
 from .errors import CotDistillError
 from .inputs import check_inputs, check_offline_models, check_servers
+from .sweeps import with_sweeps
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -57,6 +58,7 @@ def main(argv: list[str]) -> int:
     try:
         config = merged([load_yaml(p) for p in paths])
         check_config(config, SCHEMA, source=name)
+        config = with_sweeps(config)
         notes: list[str] = []
         check_inputs(config, source=f"the inputs of {name}", notes=notes)
         check_offline_models(config, source=f"the models of {name}")

@@ -236,9 +236,14 @@ def _condition_scores_or_none(config: Mapping, cname: str) -> str | None:
 
 
 def check_config(config: Mapping, schema_path: str | Path, source: str = "config") -> None:
+    """Schema and meaning problems of ``config``, all at once; the meaning checks see
+    its sweeps expanded into conditions (``sweeps.with_sweeps``), as every job does."""
+    from .sweeps import sweep_problems, with_sweeps
+
     problems = schema_problems(config, schema_path)
     try:
-        problems += meaning_problems(config)
+        swept = sweep_problems(config)  # a bad sweep's points are not checked one by one
+        problems += swept + meaning_problems(config if swept else with_sweeps(config))
     except (AttributeError, KeyError, TypeError, ValueError):
         # a meaning check met a shape the schema problems above already name
         if not problems:

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, dict] = {
     "lens_plot": _SMALL,
     "aggregate": _SMALL,
     "summary": _SMALL,
+    "sweeps": _SMALL,
 }
 # the rules whose jobs run torch on threads the config sets (``threads: {rule: N}``)
 THREADED_RULES = ("train", "evaluate", "attribution")

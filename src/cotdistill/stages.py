@@ -362,3 +362,36 @@ def make_summary(predictions: list[str], verdict_spec: Mapping, datasets: Mappin
                   emergence=emergence, lens=lens, train_logs=train_logs,
                   condition_tables=condition_tables, rationales=rationales, data=data,
                   notes=notes)
+
+
+def make_sweeps(predictions: list[str], condition_tables: list[str], points: list,
+                verdict_spec: Mapping, out: Mapping[str, str], plots: Mapping[tuple, str]) -> None:
+    """The sweep tables (``out``: csv, md, html) and a curve plot per unit (``plots``:
+    (student, teacher, dataset) -> png), from the runs' predictions and the condition
+    tables' budget shares (see ``curves``)."""
+    from . import aggregate, curves
+    from .plotting import write_html
+    from .sweeps import Point
+    from .verdicts import Settings
+
+    settings = Settings.from_dict(verdict_spec)
+    points = [p if isinstance(p, Point) else Point(**p) for p in points]
+    matrices = aggregate.correctness(aggregate.per_run(predictions))
+    table = curves.sweep_table(matrices, points, curves.kept_shares(condition_tables), settings)
+    smallest = curves.smallest_budgets(table, points)
+    Path(out["csv"]).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out["csv"], index=False)
+    shown = curves.display(table)
+    lines = curves.sentence(smallest)
+    Path(out["md"]).write_text(
+        "# Sweeps\n\n" + "\n".join(f"- {line}" for line in lines) + "\n\n"
+        + aggregate.markdown(smallest.drop(columns=["sweep"]), "The smallest budget that keeps "
+                             "the rationale's benefit, by the fixed-sequence rule below.")
+        + "\n" + aggregate.markdown(shown, curves.NOTE))
+    write_html([("Smallest budgets", smallest.drop(columns=["sweep"])), ("Points", shown)],
+               "\n".join(lines + [curves.NOTE]), out["html"], "Sweeps")
+    for unit, png in plots.items():
+        curves.plot(table, curves.reference_lines(matrices, unit, settings.metric), unit,
+                    points, png, settings)
+    for line in lines:
+        log.info("%s", line)

@@ -30,6 +30,9 @@ TRAIN_DATA = "results/data/{dataset}/train.parquet"
 LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
                "results/tables/lens_emergence.md", "results/tables/lens_emergence.html"]
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
+SWEEP_TABLES = ["results/tables/sweeps.csv", "results/tables/sweeps.md",
+                "results/tables/sweeps.html"]
+SWEEP_PLOT = "results/plots/sweeps/{student}/{teacher}/{dataset}.png"
 # RUN as a pattern under any results folder: "{name}" matches one path part, "seed{seed}" a number
 _RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)",
                             re.escape(RUN.removeprefix("results/")))
@@ -59,7 +62,37 @@ def final(config: Mapping) -> list[str]:
     if lens_enabled(config):
         extra += LENS_TABLES + [LENS_PLOT.format(student=s, teacher=t, dataset=d)
                                 for t, d in units(config) for s in config["students"]]
+    if config.get("sweeps"):
+        extra += SWEEP_TABLES + list(sweep_plots(config).values())
     return [relocate(config, p) for p in FINAL + extra]
+
+
+def sweep_plots(config: Mapping) -> dict[tuple, str]:
+    """(student, teacher, dataset) -> its sweep plot."""
+    return {(s, t, d): relocate(config, SWEEP_PLOT.format(student=s, teacher=t, dataset=d))
+            for t, d in units(config) for s in config["students"]}
+
+
+def sweep_conditions(config: Mapping) -> list[str]:
+    """The conditions a sweep table reads: every point's, and the reference lines'."""
+    from .curves import REFERENCES
+    from .sweeps import points
+
+    wanted = [p.condition for p in points(config)] + [c for c in REFERENCES
+                                                      if c in config["conditions"]]
+    return list(dict.fromkeys(wanted))
+
+
+def sweep_inputs(config: Mapping) -> dict[str, list[str]]:
+    """The predictions and training tables (their budget shares) of the sweep conditions."""
+    wanted = set(sweep_conditions(config))
+    runs = [relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
+            for t, d in units(config) for s in config["students"] for c in wanted
+            for seed in config["seeds"]]
+    tables = list(dict.fromkeys(condition_train(config, t, d, c, seed) for t, d in units(config)
+                                for c in wanted for seed in config["seeds"]))
+    return {"predictions": sorted(f"{r}/predictions.parquet" for r in runs),
+            "conditions": sorted(tables)}
 
 
 def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:

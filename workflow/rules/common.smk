@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the library, installed or not
 
-from cotdistill import experiments, targets
+from cotdistill import experiments, sweeps, targets
 from cotdistill import resources as job_resources
 from cotdistill.inputs import check_inputs, check_offline_models, check_servers
 from cotdistill.config import (
@@ -28,6 +28,8 @@ from cotdistill.config import (
 check_config(
     config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 )
+# a sweep's values become ordinary conditions (BASE@PARAM=VALUE) that every rule sees
+config["conditions"] = sweeps.expand(config)
 # every dataset, rationale file and model path, before any job (passed checks of
 # unchanged files are remembered, so a dry run rereads only what was edited)
 check_inputs(config, cache=os.path.join(".snakemake", "cotdistill", "input-checks.json"))
@@ -79,7 +81,7 @@ wildcard_constraints:
     dataset=NAME,
     teacher=NAME,
     student=NAME,
-    condition=NAME,
+    condition=sweeps.CONDITION_NAME,
     seed=r"\d+",
     split="train|test",
     owner="students|teachers|attributors",

@@ -1,0 +1,37 @@
+# Accuracy over each sweep's budget (config "sweeps:"): a table, the smallest budget
+# that keeps the rationale's benefit, and a curve plot per (student, teacher, dataset).
+
+
+rule sweeps:
+    input:
+        predictions=lambda wc: targets.sweep_inputs(config)["predictions"],
+        conditions=lambda wc: targets.sweep_inputs(config)["conditions"],
+    output:
+        csv=R(targets.SWEEP_TABLES[0]),
+        md=R(targets.SWEEP_TABLES[1]),
+        html=report(
+            R(targets.SWEEP_TABLES[2]), caption="../report/sweeps_table.rst", category="Sweeps"
+        ),
+        plots=[
+            report(
+                path,
+                caption="../report/sweeps.rst",
+                category="Sweeps",
+                subcategory=" / ".join(unit),
+            )
+            for unit, path in targets.sweep_plots(config).items()
+        ],
+    params:
+        points=[vars(p) for p in sweeps.points(config)],
+        verdicts=verdicts_spec(config),
+        units=list(targets.sweep_plots(config)),
+    resources:
+        **rule_resources("sweeps"),
+    log:
+        R("results/logs/sweeps.log"),
+    benchmark:
+        R("results/benchmarks/sweeps.tsv")
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/make_sweeps.py"
