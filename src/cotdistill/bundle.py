@@ -44,11 +44,9 @@ NODE_PACKAGES = ("torch", "transformers")
 
 def config_paths(configs: Sequence[str]) -> tuple[dict, list[Path]]:
     """(the merged config, every local file it reads: dataset splits, rationale files)."""
-    from .config import dataset_split_files, load_yaml, teacher_split_files, units
+    from .config import dataset_split_files, load_yaml, merge_configs, teacher_split_files, units
 
-    config: dict = {}
-    for path in configs:
-        _merge(config, load_yaml(REPO / path))
+    config = merge_configs(load_yaml(REPO / path) for path in configs)
     files = []
     for t, d in units(config):
         for split in ("train", "test"):
@@ -64,15 +62,6 @@ def config_paths(configs: Sequence[str]) -> tuple[dict, list[Path]]:
                               "correct the path (relative to the repository root)")
         out.append(p)
     return config, out
-
-
-def _merge(base: dict, new: dict) -> None:
-    """Snakemake's rule for several --configfile: later files update earlier ones, key by key."""
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _merge(base[k], v)
-        else:
-            base[k] = v
 
 
 def model_packages(config: dict) -> list[str]:

@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import check_config, load_yaml
+from .config import check_config, load_yaml, merge_configs
 from .errors import CotDistillError
 from .inputs import check_inputs, check_offline_models, check_servers
 from .sweeps import with_sweeps
@@ -36,27 +36,11 @@ def parse_args(argv: list[str]) -> list[str]:
     return args.config + args.configfile or ["config.yaml"]
 
 
-def merged(configs: list[dict]) -> dict:
-    """Later files update earlier ones key by key, nested mappings too (Snakemake's rule)."""
-    out: dict = {}
-    for config in configs:
-        _update(out, config)
-    return out
-
-
-def _update(into: dict, new: dict) -> None:
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _update(into[key], value)
-        else:
-            into[key] = value
-
-
 def main(argv: list[str]) -> int:
     paths = parse_args(argv)
     name = ", ".join(paths)
     try:
-        config = merged([load_yaml(p) for p in paths])
+        config = merge_configs(load_yaml(p) for p in paths)
         check_config(config, SCHEMA, source=name)
         config = with_sweeps(config)
         notes: list[str] = []

@@ -36,6 +36,23 @@ def load_yaml(path: str | Path) -> dict:
                           "every bracket and quote", source=str(path)) from None
 
 
+def merge_configs(configs) -> dict:
+    """Several config files as Snakemake merges several ``--configfile`` values: later
+    files update earlier ones key by key, nested mappings too."""
+    out: dict = {}
+    for config in configs:
+        _update(out, config)
+    return out
+
+
+def _update(into: dict, new: Mapping) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _update(into[key], value)
+        else:
+            into[key] = value
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
