@@ -170,22 +170,23 @@ def plot(table: pd.DataFrame, references: Mapping[str, stats.Interval], unit: tu
     colours = {"label_only": "0.45", "cot_after": "tab:green", "answer_text_after": "tab:purple"}
     for name, iv in references.items():
         ax.axhline(100 * iv.estimate, color=colours[name], lw=1.2, ls="--", label=name)
-        ax.axhspan(100 * iv.low, 100 * iv.high, color=colours[name], alpha=0.12, lw=0)
+        ax.axhspan(100 * iv.low, 100 * iv.high, color=colours[name], alpha=0.07, lw=0)
     mine = table[(table["student"] == unit[0]) & (table["teacher"] == unit[1])
                  & (table["dataset"] == unit[2])]
-    for (sweep, param), g in mine.groupby(["sweep", "param"], sort=False):
+    for n, ((sweep, param), g) in enumerate(mine.groupby(["sweep", "param"], sort=False)):
         g = g.sort_values("budget")
         x, y = 100 * g["budget"].to_numpy(), 100 * g["accuracy"].to_numpy()
         err = np.vstack([y - 100 * g["low"].to_numpy(), 100 * g["high"].to_numpy() - y])
         line = ax.errorbar(x, y, yerr=err, marker="o", capsize=3, lw=1.5,
                            label=f"{labels.get(sweep, sweep)} ({param})")
         for xi, yi, v, verdict in zip(x, y, g["value"], g["verdict"]):
-            ax.annotate(f"{param}={v}" + (" ✓" if verdict == V.SUPPORTED else ""), (xi, yi),
-                        textcoords="offset points", xytext=(4, -11), fontsize=7,
-                        color=line[0].get_color())
+            ax.annotate(f"{param}={v}" + ("✓" if verdict == V.SUPPORTED else ""), (xi, yi),
+                        textcoords="offset points", xytext=(5, 4 if n % 2 == 0 else -11),
+                        ha="left", fontsize=7, color=line[0].get_color())
     ax.set_xlabel("share of the rationale's words kept (%)")
     ax.set_ylabel(f"{V.METRIC_WORDS[settings.metric].split(' (')[0]} (%)")
-    ax.set_xlim(0, 100)
+    widest = 100 * float(mine["budget"].max()) if len(mine) else 100.0
+    ax.set_xlim(0, min(100.0, 1.15 * widest + 3))  # the points, not the empty rest of the axis
     ax.set_title(" / ".join(unit), fontsize=10)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
