@@ -43,7 +43,7 @@ lint:
 	$(PYTHON) -m snakemake --lint
 
 # An offline bundle of one config for a node with only Python, torch and transformers
-# (see README, "Offline GPU nodes"): parts of at most PART_MIB MiB, a manifest, unbundle.py.
+# (see docs/cluster-and-gpu.md, "Offline GPU nodes: a bundle"): parts of at most PART_MIB MiB, a manifest, unbundle.py.
 CONFIG ?= config/study-csqa.yaml
 OUT ?= bundle
 PART_MIB ?= 60
