@@ -134,3 +134,20 @@ def test_a_file_for_a_split_the_workflow_does_not_read_is_named(shared_data, qua
     assert any(p.startswith("'teachers.mistral.datasets.quarel.files.validation': the workflow "
                             "reads rationales for the train and test splits, not 'validation'")
                for p in found), found
+
+
+def test_a_remembered_check_is_redone_when_a_budget_changes(shared_data, tmp_path):
+    """Checks that passed are remembered for unchanged files, but a budget raised past the
+    rationales' length must still be caught: the conditions are part of what is remembered."""
+    palm = shared_data / "rationales/commonsense_qa/palm540b.train.jsonl"
+    lines = (shared_data / "commonsense_qa/train_rand_split.jsonl").read_text().splitlines()[:12]
+    (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n")
+    config = {"datasets": {"d": {"source": "jsonl", "files": {"train": str(tmp_path / "train.jsonl")}}},
+              "teachers": {"palm": {"backend": "precomputed",
+                                    "datasets": {"d": {"files": {"train": str(palm)}}}}},
+              "conditions": {"randomtokens_after": {"k": 5}}}
+    cache = tmp_path / "checks.json"
+    assert input_problems(config, cache) == [] and cache.exists()
+    config["conditions"]["randomtokens_after"]["k"] = 500
+    (p,) = input_problems(config, cache)
+    assert p.startswith("'conditions.randomtokens_after': k=500 keeps every word")

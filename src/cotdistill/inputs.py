@@ -47,8 +47,9 @@ def input_problems(config: Mapping, cache: str | Path | None = None,
                      for f in teacher_split_files(config, tname, d, split)
                      + (dataset_split_files(config, d, split) if d in config.get("datasets", {}) else [])]
             datasets = {d: (config.get("datasets") or {}).get(d) for d in tspec.get("datasets") or {}}
-            problems += passed.check(("rationales", tname, tspec, datasets), files,
-                                     lambda: rationale_problems(config, tname, notes))
+            # the conditions too: their budgets are checked against the rationales
+            what = ("rationales", tname, tspec, datasets, config.get("conditions"))
+            problems += passed.check(what, files, lambda: rationale_problems(config, tname, notes))
     problems += model_problems(config, model_path_problem)
     return problems
 
