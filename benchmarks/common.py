@@ -14,7 +14,12 @@ def csqa(split: str, n: int, shared: Path = SHARED):
     """``n`` real CommonsenseQA questions of ``split`` (train, or test = the dev file), seeded."""
     from cotdistill.data import load_dataset_split
 
-    spec = {"source": "jsonl", "subset": {split: n, "seed": 0},
-            "files": {"train": str(Path(shared) / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(Path(shared) / "commonsense_qa/dev_rand_split.jsonl")}}
+    spec = {
+        "source": "jsonl",
+        "subset": {split: n, "seed": 0},
+        "files": {
+            "train": str(Path(shared) / "commonsense_qa/train_rand_split.jsonl"),
+            "test": str(Path(shared) / "commonsense_qa/dev_rand_split.jsonl"),
+        },
+    }
     return load_dataset_split(spec, split)

@@ -29,19 +29,36 @@ from cotdistill.train import TrainConfig, autocast, bf16_pays, resolve_precision
 
 def rows(n_train: int, n_test: int):
     data = common.csqa("train", n_train)
-    rat = run_teacher({"backend": "precomputed", "files": {"train": str(
-        common.SHARED / "rationales/commonsense_qa/palm540b.train.jsonl")}}, data, "train")
+    rat = run_teacher(
+        {
+            "backend": "precomputed",
+            "files": {
+                "train": str(common.SHARED / "rationales/commonsense_qa/palm540b.train.jsonl")
+            },
+        },
+        data,
+        "train",
+    )
     return C.build_train("cot_after", {}, data, rat), C.build_test(common.csqa("test", n_test))
 
 
 def run(base: Path, train_rows, test_rows, precision: str, steps: int, threads: int):
     torch.set_num_threads(threads)
     model, tok = load_student(str(base), 0)
-    cfg = TrainConfig(max_steps=steps, batch_size=4, lr=1e-4, warmup_ratio=0.0,
-                      max_length=256, precision=precision, threads=threads, log_every=1)
+    cfg = TrainConfig(
+        max_steps=steps,
+        batch_size=4,
+        lr=1e-4,
+        warmup_ratio=0.0,
+        max_length=256,
+        precision=precision,
+        threads=threads,
+        log_every=1,
+    )
     t0 = time.perf_counter()
-    history = train(model, tok, train_rows["prompt"], train_rows["target"], cfg, seed=0,
-                    progress=False)
+    history = train(
+        model, tok, train_rows["prompt"], train_rows["target"], cfg, seed=0, progress=False
+    )
     per_step = (time.perf_counter() - t0) / steps
     device = next(model.parameters()).device
     with autocast(precision, device):
@@ -57,23 +74,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     cpu = torch.device("cpu")
-    print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}; native bf16: "
-          f"{bf16_pays(cpu)}; precision auto picks {resolve_precision('auto', cpu)}")
+    print(
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}; native bf16: "
+        f"{bf16_pays(cpu)}; precision auto picks {resolve_precision('auto', cpu)}"
+    )
     train_rows, test_rows = rows(args.train, args.test)
     with tempfile.TemporaryDirectory() as tmp:
         weights, base = Path(tmp) / "hf", Path(tmp) / "base"
         convert_to_hf(common.SMOLLM2, weights)
-        prepare_student({"kind": "pretrained", "model": str(weights), "dtype": "float32"}, [],
-                        base)
-        out = {p: run(base, train_rows, test_rows, p, args.steps, args.threads)
-               for p in ("fp32", "bf16")}
+        prepare_student({"kind": "pretrained", "model": str(weights), "dtype": "float32"}, [], base)
+        out = {
+            p: run(base, train_rows, test_rows, p, args.steps, args.threads)
+            for p in ("fp32", "bf16")
+        }
     (t32, loss32, m32, p32), (t16, loss16, m16, p16) = out["fp32"], out["bf16"]
-    print(f"training step ({args.steps} steps of 4 rows, {args.threads} threads): fp32 "
-          f"{t32:.2f} s, bf16 autocast {t16:.2f} s, ratio fp32/bf16 {t32 / t16:.2f}")
+    print(
+        f"training step ({args.steps} steps of 4 rows, {args.threads} threads): fp32 "
+        f"{t32:.2f} s, bf16 autocast {t16:.2f} s, ratio fp32/bf16 {t32 / t16:.2f}"
+    )
     print(f"losses fp32 {[round(x, 3) for x in loss32]}, bf16 {[round(x, 3) for x in loss16]}")
     for name in ("choice_accuracy", "gen_accuracy"):
-        print(f"{name} on {args.test} test questions: fp32 {100 * m32[name]:.1f}%, bf16 "
-              f"{100 * m16[name]:.1f}%, difference {100 * (m16[name] - m32[name]):+.1f} points")
+        print(
+            f"{name} on {args.test} test questions: fp32 {100 * m32[name]:.1f}%, bf16 "
+            f"{100 * m16[name]:.1f}%, difference {100 * (m16[name] - m32[name]):+.1f} points"
+        )
     same = (p32["choice_pred"] == p16["choice_pred"]).mean()
     print(f"same choice on {100 * same:.1f}% of the questions")
 

@@ -26,8 +26,14 @@ from common import SHARED, SMOLLM2, csqa
 import torch  # noqa: E402
 
 from cotdistill import conditions as C  # noqa: E402
-from cotdistill.evaluate import (EvalConfig, choice_logprobs,  # noqa: E402
-                                 choice_logprobs_per_letter, evaluate, generate)
+from cotdistill.evaluate import (
+    EvalConfig,
+    choice_logprobs,  # noqa: E402
+    choice_logprobs_per_letter,
+    evaluate,
+    generate,
+)
+
 
 def questions(n: int, shared: Path):
     return C.build_test(csqa("test", n, shared))
@@ -62,7 +68,7 @@ def timed(fn):
 def interleaved(rounds: int, runs: dict) -> tuple[dict, dict]:
     times, results = {k: [] for k in runs}, {}
     for r in range(rounds):
-        for who in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+        for who in list(runs) if r % 2 == 0 else list(runs)[::-1]:
             took, results[who] = timed(runs[who])
             times[who].append(took)
             print(f"  round {r + 1}: {who:10s} {took:7.2f} s", flush=True)
@@ -84,19 +90,30 @@ def main() -> None:
     model, tok = load(args.model)
     model.to(args.device).eval()
     contexts, n_choices = list(test["prompt"]), [len(c) for c in test["choices"]]
-    print(f"{args.model}: {model.num_parameters() / 1e6:.0f}M parameters on {args.device}, "
-          f"{args.threads} thread(s); {len(test)} CommonsenseQA questions, "
-          f"{sum(n_choices)} choices; batch size {args.batch_size}", flush=True)
+    print(
+        f"{args.model}: {model.num_parameters() / 1e6:.0f}M parameters on {args.device}, "
+        f"{args.threads} thread(s); {len(test)} CommonsenseQA questions, "
+        f"{sum(n_choices)} choices; batch size {args.batch_size}",
+        flush=True,
+    )
 
     print("choice scoring:")
-    med, res = interleaved(args.rounds, {
-        "per-choice": lambda: choice_logprobs_per_letter(model, tok, contexts, n_choices, args.batch_size),
-        "one-pass": lambda: choice_logprobs(model, tok, contexts, n_choices, args.batch_size)})
+    med, res = interleaved(
+        args.rounds,
+        {
+            "per-choice": lambda: choice_logprobs_per_letter(
+                model, tok, contexts, n_choices, args.batch_size
+            ),
+            "one-pass": lambda: choice_logprobs(model, tok, contexts, n_choices, args.batch_size),
+        },
+    )
     differ = sum(a != b for a, b in zip(argmaxes(res["per-choice"]), argmaxes(res["one-pass"])))
     gap = max(abs(x - y) for a, b in zip(res["per-choice"], res["one-pass"]) for x, y in zip(a, b))
-    print(f"choice scoring: per (question, choice) {med['per-choice']:.2f} s, one pass "
-          f"{med['one-pass']:.2f} s: {med['per-choice'] / med['one-pass']:.1f}x faster; "
-          f"predictions that differ: {differ} of {len(test)}; largest score gap {gap:.1e}")
+    print(
+        f"choice scoring: per (question, choice) {med['per-choice']:.2f} s, one pass "
+        f"{med['one-pass']:.2f} s: {med['per-choice'] / med['one-pass']:.1f}x faster; "
+        f"predictions that differ: {differ} of {len(test)}; largest score gap {gap:.1e}"
+    )
 
     cfg = EvalConfig(batch_size=args.batch_size)
 
@@ -105,14 +122,20 @@ def main() -> None:
         return gens, choice_logprobs_per_letter(model, tok, contexts, n_choices, cfg.batch_size)
 
     print("whole evaluate(), label-first:")
-    med, res = interleaved(args.rounds, {
-        "before": before, "evaluate": lambda: evaluate(model, tok, test, False, cfg, False)})
+    med, res = interleaved(
+        args.rounds,
+        {"before": before, "evaluate": lambda: evaluate(model, tok, test, False, cfg, False)},
+    )
     pred = res["evaluate"]
     same_gen = list(pred["generation"]) == res["before"][0]
-    differ = sum(a != b for a, b in zip(argmaxes(res["before"][1]), argmaxes(pred["choice_logprobs"])))
-    print(f"evaluate(): before {med['before']:.2f} s, now {med['evaluate']:.2f} s: "
-          f"{med['before'] / med['evaluate']:.1f}x faster; generations identical: {same_gen}; "
-          f"choice predictions that differ: {differ} of {len(test)}")
+    differ = sum(
+        a != b for a, b in zip(argmaxes(res["before"][1]), argmaxes(pred["choice_logprobs"]))
+    )
+    print(
+        f"evaluate(): before {med['before']:.2f} s, now {med['evaluate']:.2f} s: "
+        f"{med['before'] / med['evaluate']:.1f}x faster; generations identical: {same_gen}; "
+        f"choice predictions that differ: {differ} of {len(test)}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,11 +24,25 @@ import torch  # noqa: E402
 
 PEAK_BF16 = 790e12
 # Gemma-2B and Mistral-7B shapes (their published configs)
-GEMMA_2B = dict(model_type="gemma", hidden_size=2048, intermediate_size=16384, num_hidden_layers=18,
-                num_attention_heads=8, num_key_value_heads=1, head_dim=256, vocab_size=256000)
-MISTRAL_7B = dict(model_type="mistral", hidden_size=4096, intermediate_size=14336,
-                  num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
-                  vocab_size=32000)
+GEMMA_2B = dict(
+    model_type="gemma",
+    hidden_size=2048,
+    intermediate_size=16384,
+    num_hidden_layers=18,
+    num_attention_heads=8,
+    num_key_value_heads=1,
+    head_dim=256,
+    vocab_size=256000,
+)
+MISTRAL_7B = dict(
+    model_type="mistral",
+    hidden_size=4096,
+    intermediate_size=14336,
+    num_hidden_layers=32,
+    num_attention_heads=32,
+    num_key_value_heads=8,
+    vocab_size=32000,
+)
 
 
 def random_model(shape: dict, dtype=torch.bfloat16):
@@ -48,8 +62,15 @@ def words(tok, n_tokens: int, rng: random.Random) -> str:
     return tok.decode(ids)
 
 
-def bench_train(tok, steps: int, batch: int, seq: int, checkpointing: bool,
-                autocast: bool = False, micro_batch: int | None = None) -> None:
+def bench_train(
+    tok,
+    steps: int,
+    batch: int,
+    seq: int,
+    checkpointing: bool,
+    autocast: bool = False,
+    micro_batch: int | None = None,
+) -> None:
     """bf16 weights and optimizer state; or (autocast) fp32 master weights and optimizer
     with the forward in bf16 autocast: the recipe ``precision: bf16`` trains with."""
     from cotdistill.train import TrainConfig, train
@@ -62,20 +83,31 @@ def bench_train(tok, steps: int, batch: int, seq: int, checkpointing: bool,
     rng = random.Random(0)
     prompts = [words(tok, seq // 2, rng) for _ in range(batch * steps)]
     targets = [words(tok, seq // 2 - 2, rng) for _ in range(batch * steps)]
-    cfg = TrainConfig(max_steps=steps, batch_size=batch, lr=1e-5, max_length=seq, log_every=1,
-                      loss_on="all", device="cuda", precision="bf16" if autocast else "fp32",
-                      micro_batch_size=micro_batch)
+    cfg = TrainConfig(
+        max_steps=steps,
+        batch_size=batch,
+        lr=1e-5,
+        max_length=seq,
+        log_every=1,
+        loss_on="all",
+        device="cuda",
+        precision="bf16" if autocast else "fp32",
+        micro_batch_size=micro_batch,
+    )
     torch.cuda.reset_peak_memory_stats()
     hist = train(model, tok, prompts, targets, cfg, seed=0, progress=False)
     warm = hist.iloc[3:]  # skip the first steps (allocation, kernel selection)
     tok_s = (warm["tokens"].iloc[-1] - hist["tokens"].iloc[2]) / (
-        warm["elapsed_s"].iloc[-1] - hist["elapsed_s"].iloc[2])
+        warm["elapsed_s"].iloc[-1] - hist["elapsed_s"].iloc[2]
+    )
     recipe = "fp32 weights, bf16 autocast" if autocast else "bf16 weights"
-    print(f"train: Gemma-2B shape ({n_params / 1e9:.2f}B parameters, {recipe}, AdamW, "
-          f"checkpointing={checkpointing}, micro-batch {micro_batch or batch}), "
-          f"batch {batch} x {seq} tokens: {tok_s:,.0f} tokens/s, "
-          f"MFU {6 * n_params * tok_s / PEAK_BF16:.1%} of {PEAK_BF16 / 1e12:.0f} TFLOP/s, "
-          f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+    print(
+        f"train: Gemma-2B shape ({n_params / 1e9:.2f}B parameters, {recipe}, AdamW, "
+        f"checkpointing={checkpointing}, micro-batch {micro_batch or batch}), "
+        f"batch {batch} x {seq} tokens: {tok_s:,.0f} tokens/s, "
+        f"MFU {6 * n_params * tok_s / PEAK_BF16:.1%} of {PEAK_BF16 / 1e12:.0f} TFLOP/s, "
+        f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+    )
     del model
     torch.cuda.empty_cache()
 
@@ -88,14 +120,22 @@ def bench_generate(tok, batch: int, prompt_len: int, new_tokens: int) -> None:
     torch.cuda.reset_peak_memory_stats()
     torch.cuda.synchronize()
     t0 = time.perf_counter()
-    out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=new_tokens,
-                         min_new_tokens=new_tokens, do_sample=False, pad_token_id=0)
+    out = model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=new_tokens,
+        min_new_tokens=new_tokens,
+        do_sample=False,
+        pad_token_id=0,
+    )
     torch.cuda.synchronize()
     took = time.perf_counter() - t0
     made = (out.shape[1] - prompt_len) * batch
-    print(f"generate: Mistral-7B shape ({model.num_parameters() / 1e9:.2f}B, bf16), batch {batch}, "
-          f"prompt {prompt_len}, {new_tokens} new tokens: {made / took:,.0f} generated tokens/s "
-          f"({took:.1f} s), peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+    print(
+        f"generate: Mistral-7B shape ({model.num_parameters() / 1e9:.2f}B, bf16), batch {batch}, "
+        f"prompt {prompt_len}, {new_tokens} new tokens: {made / took:,.0f} generated tokens/s "
+        f"({took:.1f} s), peak memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB"
+    )
 
 
 def main() -> None:
@@ -106,18 +146,32 @@ def main() -> None:
     ap.add_argument("--seq", type=int, default=384)
     ap.add_argument("--no-checkpointing", action="store_true")
     ap.add_argument("--gen-batch", type=int, default=32)
-    ap.add_argument("--autocast", action="store_true",
-                    help="fp32 master weights with bf16 autocast (training.precision: bf16)")
-    ap.add_argument("--micro-batch", type=int, default=None,
-                    help="gradient accumulation: pieces of this many examples per batch")
+    ap.add_argument(
+        "--autocast",
+        action="store_true",
+        help="fp32 master weights with bf16 autocast (training.precision: bf16)",
+    )
+    ap.add_argument(
+        "--micro-batch",
+        type=int,
+        default=None,
+        help="gradient accumulation: pieces of this many examples per batch",
+    )
     args = ap.parse_args()
     from cotdistill.students import load_tokenizer
 
     tok = load_tokenizer(args.tokenizer)
     # generation first: the training loop switches on deterministic algorithms globally
     bench_generate(tok, args.gen_batch, 256, 128)
-    bench_train(tok, args.train_steps, args.batch, args.seq, not args.no_checkpointing,
-                args.autocast, args.micro_batch)
+    bench_train(
+        tok,
+        args.train_steps,
+        args.batch,
+        args.seq,
+        not args.no_checkpointing,
+        args.autocast,
+        args.micro_batch,
+    )
 
 
 if __name__ == "__main__":

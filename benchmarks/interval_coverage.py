@@ -24,11 +24,22 @@ def chance_study(seed: int = 0, n: int = 1221, seeds: int = 3) -> dict:
     """The audit's case: every condition at 20% (5 choices), 3 seeds."""
     rng = np.random.default_rng(seed)
     out = {}
-    for c in ("label_only", "cot_before", "cot_after", "shuffled_after", "keytokens_after",
-              "randomtokens_after", "answer_text_after"):
+    for c in (
+        "label_only",
+        "cot_before",
+        "cot_after",
+        "shuffled_after",
+        "keytokens_after",
+        "randomtokens_after",
+        "answer_text_after",
+    ):
         m = rng.random((seeds, n)) < 0.2
-        out[("s", "t", "d", c)] = {"gen_accuracy": m, "choice_accuracy": m,
-                                   "gen_parsed": np.ones_like(m), "chance": np.full(n, 0.2)}
+        out[("s", "t", "d", c)] = {
+            "gen_accuracy": m,
+            "choice_accuracy": m,
+            "gen_parsed": np.ones_like(m),
+            "chance": np.full(n, 0.2),
+        }
     return out
 
 
@@ -52,8 +63,10 @@ def main() -> None:
         return stats.bootstrap_paired_difference(a, b, n_boot=args.n_boot)
 
     print(f"{args.studies} simulated studies per row, N = 1221, bootstrap {args.n_boot} replicates")
-    print("| seeds | seed SD | truth (points) | bootstrap coverage | Welch coverage | "
-          "bootstrap false 'A > B' | Welch false 'A > B' | misses Welch / bootstrap |")
+    print(
+        "| seeds | seed SD | truth (points) | bootstrap coverage | Welch coverage | "
+        "bootstrap false 'A > B' | Welch false 'A > B' | misses Welch / bootstrap |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for n_seeds in (3, 4):
         for sd in (0.017, 0.034):
@@ -65,15 +78,19 @@ def main() -> None:
                 false_old = "" if mu else f"{100 * old.false_supported:.1f}%"
                 false_new = "" if mu else f"{100 * new.false_supported:.1f}%"
                 ratio = (1 - new.coverage) / max(1 - old.coverage, 1e-9)
-                print(f"| {n_seeds} | {100 * sd:.1f} | {100 * design.truth():+.1f} | "
-                      f"{100 * old.coverage:.1f}% | {100 * new.coverage:.1f}% | {false_old} | "
-                      f"{false_new} | {ratio:.2f} |  ({time.perf_counter() - t0:.0f} s)")
+                print(
+                    f"| {n_seeds} | {100 * sd:.1f} | {100 * design.truth():+.1f} | "
+                    f"{100 * old.coverage:.1f}% | {100 * new.coverage:.1f}% | {false_old} | "
+                    f"{false_new} | {ratio:.2f} |  ({time.perf_counter() - t0:.0f} s)"
+                )
     study = chance_study()
     table = verdicts.verdicts(study).set_index("claim")
     print("\nEvery condition at chance (3 seeds x 1,221 questions at 20%):")
     print(f"  before: shuffled_after ≈ cot_after: {old_rule(study)}")
-    print(f"  now:    {table.loc['shuffled_after_matches_after', 'verdict']}: "
-          f"{table.loc['shuffled_after_matches_after', 'evidence']}")
+    print(
+        f"  now:    {table.loc['shuffled_after_matches_after', 'verdict']}: "
+        f"{table.loc['shuffled_after_matches_after', 'evidence']}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,15 +25,18 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 LIGHT = "import cotdistill.logs, cotdistill.stages"
 EAGER = LIGHT + "; import cotdistill.evaluate, cotdistill.students, cotdistill.train, transformers"
-MODEL_JOB = (LIGHT + "; import cotdistill.evaluate, cotdistill.students, cotdistill.train; "
-             "from transformers import GPT2LMHeadModel")
+MODEL_JOB = (
+    LIGHT + "; import cotdistill.evaluate, cotdistill.students, cotdistill.train; "
+    "from transformers import GPT2LMHeadModel"
+)
 ENDED = MODEL_JOB + "; cotdistill.logs.end_job()"
 
 
 def startup(code: str) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(SRC)!r}); {code}"],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(SRC)!r}); {code}"], check=True
+    )
     return time.perf_counter() - t0
 
 
@@ -41,7 +44,7 @@ def interleaved(codes: dict[str, str], rounds: int) -> dict[str, float]:
     """Median wall time of each snippet, the order alternating between rounds."""
     times = {name: [] for name in codes}
     for r in range(rounds):
-        for name in (list(codes) if r % 2 == 0 else list(codes)[::-1]):
+        for name in list(codes) if r % 2 == 0 else list(codes)[::-1]:
             times[name].append(startup(codes[name]))
     return {k: statistics.median(v) for k, v in times.items()}
 
@@ -52,14 +55,19 @@ def main() -> None:
     args = ap.parse_args()
     startup(EAGER)  # warm the file cache once, for all
     med = interleaved({"eager": EAGER, "light": LIGHT}, args.rounds)
-    print(f"interpreter + imports of a light job: eager model stack {med['eager']:.2f} s, "
-          f"now {med['light']:.2f} s (medians of {args.rounds}): "
-          f"{med['eager'] / med['light']:.1f}x faster to start")
+    print(
+        f"interpreter + imports of a light job: eager model stack {med['eager']:.2f} s, "
+        f"now {med['light']:.2f} s (medians of {args.rounds}): "
+        f"{med['eager'] / med['light']:.1f}x faster to start"
+    )
     med = interleaved({"teardown": MODEL_JOB, "end_job": ENDED}, args.rounds)
-    print(f"interpreter + imports + exit of a model job: normal exit {med['teardown']:.2f} s, "
-          f"end_job() {med['end_job']:.2f} s (medians of {args.rounds}): "
-          f"{med['teardown'] - med['end_job']:.2f} s saved per job, "
-          f"{med['teardown'] / med['end_job']:.2f}x")
+    print(
+        f"interpreter + imports + exit of a model job: normal exit {med['teardown']:.2f} s, "
+        f"end_job() {med['end_job']:.2f} s (medians of {args.rounds}): "
+        f"{med['teardown'] - med['end_job']:.2f} s saved per job, "
+        f"{med['teardown'] / med['end_job']:.2f}x"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -34,15 +34,19 @@ def main() -> None:
     folder = resolve_model(SOURCE["model"])
     with tempfile.TemporaryDirectory() as tmp:
         convert_s = timed(lambda: convert_to_hf(SOURCE, tmp))
-        gguf = [timed(lambda: load_causal_lm(folder, gguf_file=SOURCE["gguf_file"]))
-                for _ in range(args.repeat)]
+        gguf = [
+            timed(lambda: load_causal_lm(folder, gguf_file=SOURCE["gguf_file"]))
+            for _ in range(args.repeat)
+        ]
         plain = [timed(lambda: load_causal_lm(tmp)) for _ in range(args.repeat)]
     g, p = statistics.median(gguf), statistics.median(plain)
     print(f"one-off conversion:        {convert_s:6.2f} s")
     print(f"load from GGUF (baseline): {g:6.2f} s median of {args.repeat}")
     print(f"load converted folder:     {p:6.2f} s median of {args.repeat}")
-    print(f"speed-up per job: {g / p:.1f}x; conversion pays for itself after "
-          f"{convert_s / max(g - p, 1e-9):.1f} jobs")
+    print(
+        f"speed-up per job: {g / p:.1f}x; conversion pays for itself after "
+        f"{convert_s / max(g - p, 1e-9):.1f} jobs"
+    )
 
 
 if __name__ == "__main__":

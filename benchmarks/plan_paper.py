@@ -59,13 +59,17 @@ def main() -> None:
             results = [plan(configfile) for _ in range(args.repeat)]
             times, jobs = [t for t, _ in results], results[0][1]
             medians[name] = (statistics.median(times), jobs)
-            print(f"{name:26s} {jobs:5d} jobs  median {medians[name][0]:6.2f} s  (runs: "
-                  f"{', '.join(f'{t:.2f}' for t in times)})")
+            print(
+                f"{name:26s} {jobs:5d} jobs  median {medians[name][0]:6.2f} s  (runs: "
+                f"{', '.join(f'{t:.2f}' for t in times)})"
+            )
     (base, _), (one, jobs1), (_, _), (four, jobs4) = medians.values()
-    print(f"per job beyond the quickstart: 1x {1000 * (one - base) / jobs1:.2f} ms, "
-          f"4x {1000 * (four - base) / jobs4:.2f} ms (linear: about equal);  "
-          f"4x / {TARGET_S:.0f} s target: {four / TARGET_S:.2f} "
-          f"({'met' if four <= TARGET_S else 'MISSED'})")
+    print(
+        f"per job beyond the quickstart: 1x {1000 * (one - base) / jobs1:.2f} ms, "
+        f"4x {1000 * (four - base) / jobs4:.2f} ms (linear: about equal);  "
+        f"4x / {TARGET_S:.0f} s target: {four / TARGET_S:.2f} "
+        f"({'met' if four <= TARGET_S else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

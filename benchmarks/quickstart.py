@@ -32,8 +32,9 @@ TARGET = 0.60
 def checkout(rev: str, into: Path) -> Path:
     """The repository's files at ``rev`` (no .git), for a run of that code."""
     into.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True,
-                             check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
@@ -43,8 +44,17 @@ def run_workflow(code: Path, config_text: str, workdir: Path) -> float:
     workdir.mkdir(parents=True)
     (workdir / "config.yaml").write_text(config_text)
     env = {**os.environ, "PYTHONPATH": str(code / "src"), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(code / "Snakefile"),
-           "--cores", "all", "--quiet", "progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(code / "Snakefile"),
+        "--cores",
+        "all",
+        "--quiet",
+        "progress",
+    ]
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -75,8 +85,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="quickstart-bench-") as tmp:
         tmp = Path(tmp)
-        config_text = subprocess.run(["git", "-C", str(REPO), "show", f"{args.baseline}:config.yaml"],
-                                     capture_output=True, text=True, check=True).stdout
+        config_text = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{args.baseline}:config.yaml"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         sides = {"baseline": checkout(args.baseline, tmp / "baseline"), "today": REPO}
         walls: dict[str, list[float]] = {side: [] for side in sides}
         for r in range(args.rounds):
@@ -85,12 +99,15 @@ def main() -> None:
                 print(f"round {r + 1}: {side} {walls[side][-1]:.0f} s", flush=True)
         base, today = (statistics.median(walls[s]) for s in ("baseline", "today"))
         print(f"\nquickstart at {args.baseline}'s config, median of {args.rounds} round(s)")
-        print(f"baseline ({args.baseline}): {base:.0f} s   today: {today:.0f} s   "
-              f"today / baseline: {today / base:.2f} (target <= {TARGET:.2f})")
+        print(
+            f"baseline ({args.baseline}): {base:.0f} s   today: {today:.0f} s   "
+            f"today / baseline: {today / base:.2f} (target <= {TARGET:.2f})"
+        )
         per_rule = {side: job_seconds(tmp / f"{side}-0") for side in sides}
         print(f"\n{'rule':20s} {'jobs':>5s} {'baseline s':>11s} {'jobs':>5s} {'today s':>9s}")
-        for rule in sorted(set().union(*per_rule.values()),
-                           key=lambda x: -per_rule["baseline"].get(x, (0, 0))[1]):
+        for rule in sorted(
+            set().union(*per_rule.values()), key=lambda x: -per_rule["baseline"].get(x, (0, 0))[1]
+        ):
             (nb, sb), (nt, st) = (per_rule[s].get(rule, (0, 0.0)) for s in sides)
             print(f"{rule:20s} {nb:5d} {sb:11.1f} {nt:5d} {st:9.1f}")
         totals = [sum(s for _, s in per_rule[side].values()) for side in sides]

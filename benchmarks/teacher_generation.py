@@ -25,7 +25,6 @@ from cotdistill.models import convert_to_hf  # noqa: E402
 from cotdistill.teachers.hf import HFTeacher  # noqa: E402
 
 
-
 def per_example(teacher: HFTeacher, prompts: list[str]) -> list[str]:
     """The baseline: one prompt at a time through ``generate``."""
     model, tok = teacher.load()
@@ -33,11 +32,18 @@ def per_example(teacher: HFTeacher, prompts: list[str]) -> list[str]:
     for prompt in prompts:
         enc = tok(prompt, return_tensors="pt", add_special_tokens=not tok.chat_template)
         with torch.inference_mode():
-            seq = model.generate(**enc, max_new_tokens=teacher.gen["max_new_tokens"],
-                                 do_sample=False, temperature=None, top_p=None, top_k=None,
-                                 pad_token_id=tok.pad_token_id, stop_strings=teacher.gen["stop"],
-                                 tokenizer=tok)
-        out.append(tok.decode(seq[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+            seq = model.generate(
+                **enc,
+                max_new_tokens=teacher.gen["max_new_tokens"],
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=tok.pad_token_id,
+                stop_strings=teacher.gen["stop"],
+                tokenizer=tok,
+            )
+        out.append(tok.decode(seq[0, enc["input_ids"].shape[1] :], skip_special_tokens=True))
     return out
 
 
@@ -55,30 +61,46 @@ def main() -> None:
     data = csqa("train", args.questions, Path(args.shared))
     weights = Path(tempfile.mkdtemp()) / "hf"
     convert_to_hf(SMOLLM2, weights)
-    teacher = HFTeacher(model=SMOLLM2["model"], gguf_file=SMOLLM2["gguf_file"],
-                        prompt="commonsense_qa", max_new_tokens=args.max_new_tokens,
-                        batch_size=args.batch_size, batch_tokens=args.batch_tokens,
-                        dtype="float32", device_map=None, weights=str(weights))
+    teacher = HFTeacher(
+        model=SMOLLM2["model"],
+        gguf_file=SMOLLM2["gguf_file"],
+        prompt="commonsense_qa",
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        batch_tokens=args.batch_tokens,
+        dtype="float32",
+        device_map=None,
+        weights=str(weights),
+    )
     prompts = [teacher.render(q, list(c)) for q, c in zip(data["question"], data["choices"])]
     _, tok = teacher.load()
     lengths = [len(x) for x in tok(prompts, add_special_tokens=False)["input_ids"]]
-    print(f"SmolLM2-135M-Instruct, {args.threads} thread(s); {len(prompts)} CommonsenseQA "
-          f"questions, prompts of {min(lengths)}-{max(lengths)} tokens; greedy, at most "
-          f"{args.max_new_tokens} new tokens, stop at {teacher.gen['stop']}", flush=True)
-    runs = {"per-example": lambda: per_example(teacher, prompts),
-            "project": lambda: teacher.generate_texts(prompts)}
+    print(
+        f"SmolLM2-135M-Instruct, {args.threads} thread(s); {len(prompts)} CommonsenseQA "
+        f"questions, prompts of {min(lengths)}-{max(lengths)} tokens; greedy, at most "
+        f"{args.max_new_tokens} new tokens, stop at {teacher.gen['stop']}",
+        flush=True,
+    )
+    runs = {
+        "per-example": lambda: per_example(teacher, prompts),
+        "project": lambda: teacher.generate_texts(prompts),
+    }
     times, results = {k: [] for k in runs}, {}
     for r in range(args.rounds):  # interleaved: both see the same machine state
-        for who in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+        for who in list(runs) if r % 2 == 0 else list(runs)[::-1]:
             t0 = time.perf_counter()
             results[who] = runs[who]()
             times[who].append(time.perf_counter() - t0)
             print(f"  round {r + 1}: {who:12s} {times[who][-1]:7.2f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
-    differ = [i for i, (a, b) in enumerate(zip(results["per-example"], results["project"])) if a != b]
-    print(f"per-example loop {med['per-example']:.1f} s, project {med['project']:.1f} s "
-          f"(medians of {args.rounds}): {med['per-example'] / med['project']:.1f}x faster; "
-          f"outputs that differ: {len(differ)} of {len(prompts)}")
+    differ = [
+        i for i, (a, b) in enumerate(zip(results["per-example"], results["project"])) if a != b
+    ]
+    print(
+        f"per-example loop {med['per-example']:.1f} s, project {med['project']:.1f} s "
+        f"(medians of {args.rounds}): {med['per-example'] / med['project']:.1f}x faster; "
+        f"outputs that differ: {len(differ)} of {len(prompts)}"
+    )
     for i in differ[:3]:
         print(f"  #{i}: {results['per-example'][i]!r}\n   vs {results['project'][i]!r}")
 

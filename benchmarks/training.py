@@ -40,8 +40,12 @@ def quickstart():
     data = generate_split("train", **config["datasets"]["synthetic"]["params"])
     rat = run_teacher({"backend": "rule_based"}, data, "train")
     rows = C.build_train("cot_after", {}, data, rat)
-    corpus = list(data["question"]) + [" ".join(c) for c in data["choices"]] + \
-        list(rat["rationale"]) + [FORMAT_WORDS]
+    corpus = (
+        list(data["question"])
+        + [" ".join(c) for c in data["choices"]]
+        + list(rat["rationale"])
+        + [FORMAT_WORDS]
+    )
     return rows, corpus, config["students"]["tiny-gpt2"], config["training"]
 
 
@@ -49,6 +53,7 @@ def project_run(base, rows, spec, steps, old_settings=False):
     model, tok = load_student(base, 0)
     if old_settings:
         from transformers.activations import ACT2FN
+
         for block in model.transformer.h:
             block.mlp.act = ACT2FN["gelu_new"]
     cfg = TrainConfig.from_dict({**spec, "max_steps": steps, "threads": 1, "log_every": steps})
@@ -66,9 +71,10 @@ def trainer_run(base, rows, spec, steps):
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
     model, tok = load_student(base, 0)
-    inputs, labels, _ = encode_pairs(tok, rows["prompt"], rows["target"], spec["max_length"],
-                                     "target")
-    dataset = [{"input_ids": i, "labels": l} for i, l in zip(inputs, labels)]
+    inputs, labels, _ = encode_pairs(
+        tok, rows["prompt"], rows["target"], spec["max_length"], "target"
+    )
+    dataset = [{"input_ids": i, "labels": y} for i, y in zip(inputs, labels)]
 
     def collate(batch):
         n = max(len(b["input_ids"]) for b in batch)
@@ -76,17 +82,28 @@ def trainer_run(base, rows, spec, steps):
         lab = torch.full((len(batch), n), IGNORE)
         mask = torch.zeros((len(batch), n), dtype=torch.long)
         for r, b in enumerate(batch):
-            ids[r, :len(b["input_ids"])] = torch.tensor(b["input_ids"])
-            lab[r, :len(b["labels"])] = torch.tensor(b["labels"])
-            mask[r, :len(b["input_ids"])] = 1
+            ids[r, : len(b["input_ids"])] = torch.tensor(b["input_ids"])
+            lab[r, : len(b["labels"])] = torch.tensor(b["labels"])
+            mask[r, : len(b["input_ids"])] = 1
         return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
-            output_dir=out, max_steps=steps, per_device_train_batch_size=spec["batch_size"],
-            learning_rate=spec["lr"], warmup_steps=int(spec["warmup_ratio"] * steps),
-            weight_decay=0.0, max_grad_norm=1.0, logging_strategy="no", save_strategy="no",
-            report_to=[], use_cpu=True, seed=0, dataloader_num_workers=0, disable_tqdm=True)
+            output_dir=out,
+            max_steps=steps,
+            per_device_train_batch_size=spec["batch_size"],
+            learning_rate=spec["lr"],
+            warmup_steps=int(spec["warmup_ratio"] * steps),
+            weight_decay=0.0,
+            max_grad_norm=1.0,
+            logging_strategy="no",
+            save_strategy="no",
+            report_to=[],
+            use_cpu=True,
+            seed=0,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
         trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate)
         trainer.remove_callback(PrinterCallback)  # its end-of-training metrics line
         t0 = time.perf_counter()
@@ -105,20 +122,26 @@ def main() -> None:
     rows, corpus, student, spec = quickstart()
     with tempfile.TemporaryDirectory() as base:
         prepare_student(student, corpus, base)
-        runs = {"project": lambda: project_run(base, rows, spec, args.steps),
-                "before": lambda: project_run(base, rows, spec, args.steps, old_settings=True),
-                "Trainer": lambda: trainer_run(base, rows, spec, args.steps)}
+        runs = {
+            "project": lambda: project_run(base, rows, spec, args.steps),
+            "before": lambda: project_run(base, rows, spec, args.steps, old_settings=True),
+            "Trainer": lambda: trainer_run(base, rows, spec, args.steps),
+        }
         speed = {name: [] for name in runs}
         for r in range(args.rounds):
-            for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+            for name in list(runs) if r % 2 == 0 else list(runs)[::-1]:
                 speed[name].append(runs[name]())
     med = {k: statistics.median(v) for k, v in speed.items()}
-    print(f"training, quickstart student, {len(rows)} cot_after rows, {args.steps} steps, "
-          f"1 thread (tokens/s, medians of {args.rounds}):")
+    print(
+        f"training, quickstart student, {len(rows)} cot_after rows, {args.steps} steps, "
+        f"1 thread (tokens/s, medians of {args.rounds}):"
+    )
     for name, value in med.items():
         print(f"  {name:8s} {value:8.0f}")
-    print(f"project / Trainer: {med['project'] / med['Trainer']:.2f}x; "
-          f"project / before: {med['project'] / med['before']:.2f}x")
+    print(
+        f"project / Trainer: {med['project'] / med['Trainer']:.2f}x; "
+        f"project / before: {med['project'] / med['before']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def shared_data() -> Path:
     """The real datasets and rationales beside the repository (never copied into it)."""
     if not (SHARED_DATA / "commonsense_qa").is_dir():
-        raise RuntimeError(f"real data not found at {SHARED_DATA}: put shared/ beside the "
-                           "repository or set COTDISTILL_SHARED_DATA")
+        raise RuntimeError(
+            f"real data not found at {SHARED_DATA}: put shared/ beside the "
+            "repository or set COTDISTILL_SHARED_DATA"
+        )
     return SHARED_DATA
 
 

@@ -26,11 +26,25 @@ ARCH = {"n_layer": 2, "n_head": 2, "n_embd": 32}
 @pytest.fixture(scope="module")
 def csqa(shared_data):
     """12 real CommonsenseQA training questions with their PaLM rationales (lengths vary)."""
-    data = load_dataset_split({"source": "jsonl", "subset": {"train": 12, "seed": 0}, "files": {
-        "train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
-        "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}, "train")
-    rat = run_teacher({"backend": "precomputed", "files": {
-        "train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}, data, "train")
+    data = load_dataset_split(
+        {
+            "source": "jsonl",
+            "subset": {"train": 12, "seed": 0},
+            "files": {
+                "train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+                "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl"),
+            },
+        },
+        "train",
+    )
+    rat = run_teacher(
+        {
+            "backend": "precomputed",
+            "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")},
+        },
+        data,
+        "train",
+    )
     return data.merge(rat, on="id")
 
 
@@ -38,15 +52,21 @@ def csqa(shared_data):
 def scratch(csqa, tmp_path_factory):
     """An untrained scratch GPT-2 whose word tokenizer knows the CSQA rows."""
     base = tmp_path_factory.mktemp("scratch")
-    corpus = (list(csqa["question"]) + [" ".join(c) for c in csqa["choices"]]
-              + list(csqa["rationale"]) + [FORMAT_WORDS, "zab-kol"])
+    corpus = (
+        list(csqa["question"])
+        + [" ".join(c) for c in csqa["choices"]]
+        + list(csqa["rationale"])
+        + [FORMAT_WORDS, "zab-kol"]
+    )
     prepare_student({"kind": "scratch_gpt2", "architecture": ARCH}, corpus, base)
     return load_student(base, 0)
 
 
 def layouts_of(tok, rows):
-    return [lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
-            for r in rows.itertuples()]
+    return [
+        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        for r in rows.itertuples()
+    ]
 
 
 def test_layout_marks_rationale_and_label_positions_without_special_tokens(csqa, scratch):
@@ -55,8 +75,10 @@ def test_layout_marks_rationale_and_label_positions_without_special_tokens(csqa,
     lay = layouts_of(tok, csqa.iloc[:1])[0]
     prompt = format_prompt(r.question, list(r.choices))
     target = f"Reason: {r.rationale}\nAnswer: {r.label}"
-    assert lay.ids == (tok(prompt, add_special_tokens=False)["input_ids"]
-                       + tok(target, add_special_tokens=False)["input_ids"])  # as training
+    assert lay.ids == (
+        tok(prompt, add_special_tokens=False)["input_ids"]
+        + tok(target, add_special_tokens=False)["input_ids"]
+    )  # as training
     assert tok.bos_token is None  # this tokenizer has no BOS, and none is needed
     # the rationale tokens cover every non-space character of the rationale, in order
     covered = "".join(r.rationale[s:e] for s, e in lay.spans)
@@ -75,6 +97,7 @@ def test_a_label_of_several_tokens_sums_their_log_probabilities(csqa, scratch):
     f = LabelLogProb(model.eval())
     ids = torch.tensor([lay.ids])
     from cotdistill.attribution.ig import _batch_tensors
+
     _, _, extra = _batch_tensors([lay], tok.pad_token_id, tok.pad_token_id, "cpu")
     with torch.no_grad():
         got = float(f(ids, *extra)[0])
@@ -88,12 +111,26 @@ def test_batched_ig_equals_captum_one_example_at_a_time(csqa, scratch):
     model, tok = scratch
     lays = layouts_of(tok, csqa)
     assert len({len(x.ids) for x in lays}) > 3  # padding is exercised
-    batched = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id, n_steps=24,
-                                   internal_batch_size=24 * 6, progress=False,
-                                   examples_per_call=6)  # the GPU path, forced on the CPU
+    batched = integrated_gradients(
+        model,
+        lays,
+        tok.pad_token_id,
+        tok.pad_token_id,
+        n_steps=24,
+        internal_batch_size=24 * 6,
+        progress=False,
+        examples_per_call=6,
+    )  # the GPU path, forced on the CPU
     for lay, b in zip(lays, batched):
-        (one,) = integrated_gradients(model, [lay], tok.pad_token_id, tok.pad_token_id,
-                                      n_steps=24, internal_batch_size=24, progress=False)
+        (one,) = integrated_gradients(
+            model,
+            [lay],
+            tok.pad_token_id,
+            tok.pad_token_id,
+            n_steps=24,
+            internal_batch_size=24,
+            progress=False,
+        )
         a, o = np.array(b.scores), np.array(one.scores)
         assert np.abs(a - o).max() <= 1e-3 * np.abs(o).max()
         assert b.f_input == pytest.approx(one.f_input, abs=1e-4)
@@ -101,8 +138,9 @@ def test_batched_ig_equals_captum_one_example_at_a_time(csqa, scratch):
 
 def test_completeness_on_the_tiny_student(csqa, scratch):
     model, tok = scratch
-    res = integrated_gradients(model, layouts_of(tok, csqa), tok.pad_token_id, tok.pad_token_id,
-                               n_steps=32, progress=False)
+    res = integrated_gradients(
+        model, layouts_of(tok, csqa), tok.pad_token_id, tok.pad_token_id, n_steps=32, progress=False
+    )
     for r in res:
         gap = r.f_input - r.f_baseline
         assert sum(r.scores) - gap == pytest.approx(r.delta, abs=1e-5)
@@ -130,7 +168,8 @@ def test_scores_table_has_one_row_per_rationale_token(csqa, scratch):
         assert (g["token"] == [rationale[s:e] for s, e in zip(g["start"], g["end"])]).all()
         assert g["word_idx"].max() == len(rationale.split()) - 1
         assert g["score"].sum() == pytest.approx(
-            g["f_input"].iloc[0] - g["f_baseline"].iloc[0] + g["delta"].iloc[0], abs=1e-4)
+            g["f_input"].iloc[0] - g["f_baseline"].iloc[0] + g["delta"].iloc[0], abs=1e-4
+        )
 
 
 def test_precision_at_k_of_known_key_words_is_perfect_and_random_is_not():
@@ -157,8 +196,15 @@ def test_ig_completeness_error_falls_with_n_steps_on_smollm2(smollm2_hf, csqa):
     (lay,) = layouts_of(tok, pd.DataFrame([row]))
     errors = []
     for n_steps in (8, 32, 128):
-        (r,) = integrated_gradients(model, [lay], baseline_id, tok.pad_token_id, n_steps=n_steps,
-                                    internal_batch_size=64, progress=False)
+        (r,) = integrated_gradients(
+            model,
+            [lay],
+            baseline_id,
+            tok.pad_token_id,
+            n_steps=n_steps,
+            internal_batch_size=64,
+            progress=False,
+        )
         gap = r.f_input - r.f_baseline
         assert sum(r.scores) - gap == pytest.approx(r.delta, abs=1e-4)
         errors.append(abs(r.delta) / abs(gap))
@@ -174,8 +220,9 @@ def test_the_shared_prefix_cache_changes_nothing_but_the_speed(csqa, scratch):
     lays = layouts_of(tok, csqa)
     kw = dict(n_steps=16, internal_batch_size=16 * 6, progress=False, examples_per_call=6)
     shared = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id, **kw)
-    whole = integrated_gradients(model, lays, tok.pad_token_id, tok.pad_token_id,
-                                 share_prefix=False, **kw)
+    whole = integrated_gradients(
+        model, lays, tok.pad_token_id, tok.pad_token_id, share_prefix=False, **kw
+    )
     for a, b in zip(shared, whole):
         a_s, b_s = np.array(a.scores), np.array(b.scores)
         assert np.abs(a_s - b_s).max() <= 1e-3 * np.abs(b_s).max()

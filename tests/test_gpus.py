@@ -1,5 +1,6 @@
 """GPU pinning: concurrent jobs lock distinct devices. There is no GPU here, so the
 device list is given; the locks are the real ones the jobs take."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -13,12 +14,15 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 def holder(lock_dir: Path, devices: list[str], n: int = 1) -> subprocess.Popen:
     """A process that claims n devices, prints them, and holds them until stdin closes."""
-    code = (f"import sys; sys.path.insert(0, {str(SRC)!r})\n"
-            "from pathlib import Path\nfrom cotdistill import gpus\n"
-            f"print(','.join(gpus.claim({n}, {devices!r}, Path({str(lock_dir)!r}))), flush=True)\n"
-            "sys.stdin.read()\n")
-    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    code = (
+        f"import sys; sys.path.insert(0, {str(SRC)!r})\n"
+        "from pathlib import Path\nfrom cotdistill import gpus\n"
+        f"print(','.join(gpus.claim({n}, {devices!r}, Path({str(lock_dir)!r}))), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
 
 
 def test_concurrent_jobs_get_different_gpus_and_a_finished_job_frees_its_own(tmp_path):

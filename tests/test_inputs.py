@@ -47,7 +47,7 @@ def test_non_utf8_bytes_name_the_line(tmp_path, csqa_lines):
     assert "UTF-8" in e.fix
 
 
-@pytest.mark.parametrize("line", ["[1, 2, 3]\n", "\"a string\"\n", "42\n"])
+@pytest.mark.parametrize("line", ["[1, 2, 3]\n", '"a string"\n', "42\n"])
 def test_a_line_that_is_not_an_object_is_named(tmp_path, csqa_lines, line):
     e = problem_of(write(tmp_path / "d.jsonl", csqa_lines[:5] + [line]))
     assert e.row == 6 and "not an object" in e.problem
@@ -61,10 +61,13 @@ def test_line_numbers_count_blank_lines_as_an_editor_does(tmp_path, csqa_lines):
     assert problem_of(write(tmp_path / "j.jsonl", broken_json)).row == 4
 
 
-@pytest.mark.parametrize("edit,expected", [
-    (lambda r: r["question"]["choices"][0].update(text=""), "choice A is blank"),
-    (lambda r: r["question"].update(stem="   \t "), "missing or blank 'question'"),
-])
+@pytest.mark.parametrize(
+    "edit,expected",
+    [
+        (lambda r: r["question"]["choices"][0].update(text=""), "choice A is blank"),
+        (lambda r: r["question"].update(stem="   \t "), "missing or blank 'question'"),
+    ],
+)
 def test_blank_question_or_choice_is_refused(tmp_path, csqa_lines, edit, expected):
     e = problem_of(write(tmp_path / "d.jsonl", csqa_lines[:6] + [edited(csqa_lines[6], edit)]))
     assert e.row == 7 and expected in e.problem
@@ -75,6 +78,7 @@ def test_blank_gold_choice_is_refused(tmp_path, csqa_lines):
         for c in row["question"]["choices"]:
             if c["label"] == row["answerKey"]:
                 c["text"] = " "
+
     e = problem_of(write(tmp_path / "d.jsonl", [edited(csqa_lines[0], blank_gold)]))
     assert e.row == 1 and "is blank" in e.problem
 
@@ -82,6 +86,7 @@ def test_blank_gold_choice_is_refused(tmp_path, csqa_lines):
 def test_repeated_choices_are_skipped_and_counted_or_refused(tmp_path, csqa_lines):
     def repeat(row):
         row["question"]["choices"][1]["text"] = row["question"]["choices"][0]["text"].upper()
+
     path = write(tmp_path / "d.jsonl", csqa_lines[:9] + [edited(csqa_lines[9], repeat)])
     spec = {"source": "jsonl", "files": {"train": str(path)}}
     df = load_dataset_split(spec, "train")
@@ -93,8 +98,11 @@ def test_repeated_choices_are_skipped_and_counted_or_refused(tmp_path, csqa_line
 
 
 def jsonl_config(train, test, **extra):
-    return {"datasets": {"d": {"source": "jsonl", "files": {"train": str(train),
-                                                            "test": str(test)}, **extra}}}
+    return {
+        "datasets": {
+            "d": {"source": "jsonl", "files": {"train": str(train), "test": str(test)}, **extra}
+        }
+    }
 
 
 def test_train_test_overlap_fails_unless_allowed(tmp_path, csqa_lines):
@@ -106,7 +114,9 @@ def test_train_test_overlap_fails_unless_allowed(tmp_path, csqa_lines):
     assert p.startswith("'datasets.d': 1 test question(s)") and "id new-id" in p
     assert "same question and choices" in p and "allow_overlap: true" in p
     assert input_problems(jsonl_config(train, test, allow_overlap=True)) == []
-    assert input_problems(jsonl_config(train, write(tmp_path / "t2.jsonl", csqa_lines[30:36]))) == []
+    assert (
+        input_problems(jsonl_config(train, write(tmp_path / "t2.jsonl", csqa_lines[30:36]))) == []
+    )
 
 
 def test_subset_larger_than_the_file_is_a_config_problem(tmp_path, csqa_lines):
@@ -120,27 +130,39 @@ def test_every_bad_file_is_reported_at_once(tmp_path, csqa_lines):
     train = write(tmp_path / "train.jsonl", csqa_lines[:3] + ["[]\n"])
     test = write(tmp_path / "test.jsonl", csqa_lines[30:31] + [b"\xff\xfe\n"])
     rationales = write(tmp_path / "r.jsonl", ['{"id": "a", "rationale": "x"}\n', "{oops\n"])
-    config = {**jsonl_config(train, test),
-              "teachers": {"t": {"backend": "precomputed",
-                                 "datasets": {"d": {"files": {"train": str(rationales)}}}}},
-              "students": {"s": {"kind": "pretrained", "model": str(tmp_path / "no-such-model")}}}
+    config = {
+        **jsonl_config(train, test),
+        "teachers": {
+            "t": {
+                "backend": "precomputed",
+                "datasets": {"d": {"files": {"train": str(rationales)}}},
+            }
+        },
+        "students": {"s": {"kind": "pretrained", "model": str(tmp_path / "no-such-model")}},
+    }
     found = input_problems(config)
     assert len(found) == 4
     assert any(str(train) in p and "row 4" in p for p in found)
     assert any(str(test) in p and "row 2" in p and "UTF-8" in p for p in found)
-    assert any(str(rationales) in p and "row 2" in p and "teachers.t.datasets.d.files.train" in p
-               for p in found)
+    assert any(
+        str(rationales) in p and "row 2" in p and "teachers.t.datasets.d.files.train" in p
+        for p in found
+    )
     assert any(p.startswith("'students.s.model': folder") for p in found)
 
 
 def test_malformed_rationale_line_is_named(tmp_path):
-    path = write(tmp_path / "r.jsonl", ['{"id": "a", "rationale": "x"}\n', "\n",
-                                        '{"id": "b", "rationale": "y"\n'])
+    path = write(
+        tmp_path / "r.jsonl",
+        ['{"id": "a", "rationale": "x"}\n', "\n", '{"id": "b", "rationale": "y"\n'],
+    )
     with pytest.raises(InputError) as e:
         read_rationale_file(path, "id", "rationale")
     assert e.value.row == 3 and "not valid JSON" in e.value.problem
-    empty = write(tmp_path / "e.jsonl", ['{"id": "a", "rationale": "x"}\n', "\n",
-                                         '{"id": "b", "rationale": "  "}\n'])
+    empty = write(
+        tmp_path / "e.jsonl",
+        ['{"id": "a", "rationale": "x"}\n', "\n", '{"id": "b", "rationale": "  "}\n'],
+    )
     with pytest.raises(InputError) as e:
         read_rationale_file(empty, "id", "rationale")
     assert e.value.row == 3 and "empty rationale" in e.value.problem
@@ -150,13 +172,15 @@ def test_model_paths(tmp_path, monkeypatch):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=1, n_embd=8, vocab_size=16)).save_pretrained(
-        tmp_path / "model")
+        tmp_path / "model"
+    )
     assert model_path_problem(str(tmp_path / "model")) is None
     assert "not found" in model_path_problem(str(tmp_path / "missing"))
     assert "not found" in model_path_problem("./models/mine")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     import huggingface_hub.constants as constants
+
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
     assert model_path_problem("nobody/no-such-model") is None  # a hub id: not a folder
     assert "hub cache" in offline_hub_problem("nobody/no-such-model")
@@ -173,8 +197,10 @@ def test_a_model_folder_without_a_model_is_named_before_any_job(tmp_path):
     (tmp_path / "empty").mkdir()
     config = {"students": {"s": {"kind": "pretrained", "model": str(tmp_path / "empty")}}}
     (p,) = input_problems(config)
-    assert p.startswith(f"'students.s.model': folder {tmp_path / 'empty'} holds no config.json "
-                        "and no weights (*.safetensors or pytorch_model.bin) (it holds nothing)")
+    assert p.startswith(
+        f"'students.s.model': folder {tmp_path / 'empty'} holds no config.json "
+        "and no weights (*.safetensors or pytorch_model.bin) (it holds nothing)"
+    )
     (tmp_path / "empty" / "config.json").write_text("{}")
     (p,) = input_problems(config)
     assert "holds no weights" in p and "['config.json']" in p and "save_pretrained" in p
@@ -192,11 +218,16 @@ def test_a_sixth_choice_letter_is_in_the_scratch_tokenizer(tmp_path, csqa_lines)
 
     def six(row):
         row["question"]["choices"].append({"label": "F", "text": "a sixth answer"})
+
     data = load_jsonl(write(tmp_path / "d.jsonl", [edited(x, six) for x in csqa_lines[:10]]))
     write_table(data, tmp_path / "data.parquet")
     write_table(pd.DataFrame({"id": data["id"], "rationale": "because"}), tmp_path / "r.parquet")
-    make_student_base({"kind": "scratch_gpt2"}, str(tmp_path / "data.parquet"),
-                      str(tmp_path / "r.parquet"), str(tmp_path / "base"))
+    make_student_base(
+        {"kind": "scratch_gpt2"},
+        str(tmp_path / "data.parquet"),
+        str(tmp_path / "r.parquet"),
+        str(tmp_path / "base"),
+    )
     tok = load_tokenizer(tmp_path / "base")
     assert tok.unk_token_id not in tok("Answer: (F)", add_special_tokens=False)["input_ids"]
 
@@ -225,19 +256,28 @@ def test_the_condition_test_job_refuses_leaked_test_questions_or_counts_them(tmp
     test = load_jsonl(write(tmp_path / "test.jsonl", csqa_lines[10:16]))  # 2 rows leak
     write_table(train, tmp_path / "train.parquet")
     write_table(test, tmp_path / "test.parquet")
-    test_args = ("label_only", False, str(tmp_path / "train.parquet"),
-                 str(tmp_path / "test.parquet"), str(tmp_path / "out_test.parquet"))
+    test_args = (
+        "label_only",
+        False,
+        str(tmp_path / "train.parquet"),
+        str(tmp_path / "test.parquet"),
+        str(tmp_path / "out_test.parquet"),
+    )
     with pytest.raises(InputError) as e:
         make_condition_test(*test_args)
-    assert e.value.path == str(tmp_path / "test.parquet") and "2 test question(s)" in e.value.problem
+    assert (
+        e.value.path == str(tmp_path / "test.parquet") and "2 test question(s)" in e.value.problem
+    )
     assert not (tmp_path / "out_test.parquet").exists()
     make_condition_test(*test_args, allow_overlap=True)
     assert read_provenance(tmp_path / "out_test.parquet")["params"]["overlap_with_train"] == 2
 
 
 def test_non_utf8_rationale_file_names_the_line(tmp_path):
-    path = write(tmp_path / "r.jsonl", ['{"id": "a", "rationale": "x"}\n',
-                                        b'{"id": "b", "rationale": "caf\xe9"}\n'])
+    path = write(
+        tmp_path / "r.jsonl",
+        ['{"id": "a", "rationale": "x"}\n', b'{"id": "b", "rationale": "caf\xe9"}\n'],
+    )
     with pytest.raises(InputError) as e:
         read_rationale_file(path, "id", "rationale")
     assert e.value.row == 2 and "not UTF-8" in e.value.problem
@@ -258,6 +298,7 @@ def test_a_full_disk_names_the_file_and_leaves_the_old_table(tmp_path, monkeypat
     def full(table, where, **kw):
         open(where, "wb").write(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(pq, "write_table", full)
     with pytest.raises(OutputError) as e:
         write_table(pd.DataFrame({"a": [2]}), path)
@@ -272,17 +313,32 @@ def test_the_summary_counts_skipped_rows_and_allowed_overlap(tmp_path, csqa_line
 
     def repeat(row):
         row["question"]["choices"][1]["text"] = row["question"]["choices"][0]["text"]
+
     train = write(tmp_path / "train.jsonl", csqa_lines[:10] + [edited(csqa_lines[10], repeat)])
     test = write(tmp_path / "test.jsonl", csqa_lines[5:8] + csqa_lines[30:35])  # 3 leak
-    spec = {"source": "jsonl", "files": {"train": str(train), "test": str(test)},
-            "allow_overlap": True}
+    spec = {
+        "source": "jsonl",
+        "files": {"train": str(train), "test": str(test)},
+        "allow_overlap": True,
+    }
     paths = [str(tmp_path / "d" / f"{s}.parquet") for s in ("train", "test")]
     for split, path in zip(("train", "test"), paths):
         make_data(spec, split, path)
     table = data_counts(paths)
     assert table.to_dict("records") == [
-        {"dataset": "d", "split": "train", "rows": 10, "skipped (repeated choices)": 1,
-         "also in train": ""},
-        {"dataset": "d", "split": "test", "rows": 8, "skipped (repeated choices)": 0,
-         "also in train": 3}]
+        {
+            "dataset": "d",
+            "split": "train",
+            "rows": 10,
+            "skipped (repeated choices)": 1,
+            "also in train": "",
+        },
+        {
+            "dataset": "d",
+            "split": "test",
+            "rows": 8,
+            "skipped (repeated choices)": 0,
+            "also in train": 3,
+        },
+    ]
     assert "| d | test | 8 | 0 | 3 |" in data_section(paths)

@@ -27,18 +27,43 @@ from test_real_models import csqa, palm_rationales
 ATOL = 1e-4
 
 TINY = {
-    "gpt2": lambda: tr.GPT2Config(n_embd=32, n_layer=3, n_head=2, vocab_size=64,
-                                  bos_token_id=0, eos_token_id=0),
-    "mistral": lambda: tr.MistralConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                        num_attention_heads=4, num_key_value_heads=2, vocab_size=64),
-    "phi": lambda: tr.PhiConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                num_attention_heads=4, vocab_size=64),
-    "gemma": lambda: tr.GemmaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                    num_attention_heads=4, num_key_value_heads=2, head_dim=8,
-                                    vocab_size=64),
-    "gemma2": lambda: tr.Gemma2Config(hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                      num_attention_heads=4, num_key_value_heads=2, head_dim=8,
-                                      vocab_size=64, final_logit_softcapping=2.0),
+    "gpt2": lambda: tr.GPT2Config(
+        n_embd=32, n_layer=3, n_head=2, vocab_size=64, bos_token_id=0, eos_token_id=0
+    ),
+    "mistral": lambda: tr.MistralConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=64,
+    ),
+    "phi": lambda: tr.PhiConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        vocab_size=64,
+    ),
+    "gemma": lambda: tr.GemmaConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        vocab_size=64,
+    ),
+    "gemma2": lambda: tr.Gemma2Config(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        vocab_size=64,
+        final_logit_softcapping=2.0,
+    ),
 }
 
 
@@ -71,8 +96,12 @@ def test_logit_lens_reproduces_the_logits_of_every_architecture(arch):
 def test_logit_lens_reproduces_smollm2(smollm2_hf):
     model = tr.AutoModelForCausalLM.from_pretrained(smollm2_hf).eval()
     tok = load_tokenizer(smollm2_hf)
-    ids = tok(["Question: where do you keep milk?\nAnswer:", "Reason: a fridge is cold."],
-              return_tensors="pt", padding=True, add_special_tokens=False)["input_ids"]
+    ids = tok(
+        ["Question: where do you keep milk?\nAnswer:", "Reason: a fridge is cold."],
+        return_tensors="pt",
+        padding=True,
+        add_special_tokens=False,
+    )["input_ids"]
     readout = check_readout(model, ids)
     assert readout.n_layers == 30 and type(readout.norm).__name__ == "LlamaRMSNorm"
 
@@ -90,28 +119,37 @@ def tiny_run(tmp_path_factory):
     data = generate_split("train", n_entities=8, max_value=8)
     rat = run_teacher({"backend": "rule_based"}, data, "train")
     base = tmp_path_factory.mktemp("lens_student")
-    prepare_student({"kind": "scratch_gpt2", "architecture": {"n_layer": 2, "n_head": 2,
-                                                             "n_embd": 32}},
-                    list(data["question"]) + list(rat["rationale"]) + [FORMAT_WORDS], base)
+    prepare_student(
+        {"kind": "scratch_gpt2", "architecture": {"n_layer": 2, "n_head": 2, "n_embd": 32}},
+        list(data["question"]) + list(rat["rationale"]) + [FORMAT_WORDS],
+        base,
+    )
     rows = C.build_train("cot_before", {}, data, rat)
     test = C.build_test(generate_split("test", n_entities=8, max_value=8)).head(24)
     test["rationale_first"] = True
     model, tok = load_student(base, 0)
-    train(model, tok, rows["prompt"], rows["target"],
-          TrainConfig(max_steps=60, batch_size=16, lr=3e-3), seed=0, progress=False)
-    pred = evaluate(model, tok, test, True, EvalConfig(max_new_tokens_rationale=30),
-                    progress=False)
+    train(
+        model,
+        tok,
+        rows["prompt"],
+        rows["target"],
+        TrainConfig(max_steps=60, batch_size=16, lr=3e-3),
+        seed=0,
+        progress=False,
+    )
+    pred = evaluate(model, tok, test, True, EvalConfig(max_new_tokens_rationale=30), progress=False)
     return model, tok, rows, test, pred
 
 
 def test_readout_position_follows_the_generated_rationale(tiny_run):
     model, tok, rows, test, pred = tiny_run
     ctx = contexts(test, pred, rationale_first=True)
-    assert all(c.startswith(p) and "Reason" in c[len(p):] for c, p in zip(ctx, test["prompt"]))
+    assert all(c.startswith(p) and "Reason" in c[len(p) :] for c, p in zip(ctx, test["prompt"]))
     mark, own = answer_tokens(tok, 2)
     assert tok.decode(mark).replace(" ", "") == "Answer:" and len(set(own)) == 2
-    table, summary = lens_table(model, tok, rows, test, pred, LensConfig(tuned=None),
-                                progress=False)
+    table, summary = lens_table(
+        model, tok, rows, test, pred, LensConfig(tuned=None), progress=False
+    )
     first = table[(table["lens"] == "logit") & (table["layer"] == 0)]
     expect = [len(tok(c, add_special_tokens=False)["input_ids"]) + len(mark) - 1 for c in ctx]
     assert first["position"].tolist() == expect
@@ -131,13 +169,32 @@ def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_
     eval_spec = {"max_new_tokens_rationale": 30}
     lens_spec = {"batch_size": 8, "tuned": {"examples": 32, "steps": 12, "batch_positions": 32}}
     out = {k: str(tmp_path / f"{k}.parquet") for k in ("pred1", "lens1", "pred2", "lens2")}
-    evaluate_run(run["model"], run["test.parquet"], eval_spec, out["pred1"],
-                 str(tmp_path / "m1.json"), progress=False,
-                 lens=LensJob(lens_spec, run["train.parquet"], out["lens1"]))
-    evaluate_run(run["model"], run["test.parquet"], eval_spec, out["pred2"],
-                 str(tmp_path / "m2.json"), progress=False)
-    lens_run(run["model"], run["train.parquet"], run["test.parquet"], out["pred2"], lens_spec,
-             out["lens2"], progress=False)
+    evaluate_run(
+        run["model"],
+        run["test.parquet"],
+        eval_spec,
+        out["pred1"],
+        str(tmp_path / "m1.json"),
+        progress=False,
+        lens=LensJob(lens_spec, run["train.parquet"], out["lens1"]),
+    )
+    evaluate_run(
+        run["model"],
+        run["test.parquet"],
+        eval_spec,
+        out["pred2"],
+        str(tmp_path / "m2.json"),
+        progress=False,
+    )
+    lens_run(
+        run["model"],
+        run["train.parquet"],
+        run["test.parquet"],
+        out["pred2"],
+        lens_spec,
+        out["lens2"],
+        progress=False,
+    )
     pd.testing.assert_frame_equal(read_table(out["pred1"]), read_table(out["pred2"]))
     together, alone = read_table(out["lens1"]), read_table(out["lens2"])
     assert set(together["lens"]) == {"logit", "tuned"} and len(together) == len(test) * 3 * 2
@@ -149,9 +206,15 @@ def test_last_layer_agrees_with_choice_scoring(tiny_run):
     """Evaluation scores 'Answer: X' per letter after the same context; only the letter
     token differs, so the logit lens's last-layer top choice is evaluation's choice."""
     model, tok, rows, test, pred = tiny_run
-    table, summary = lens_table(model, tok, rows, test, pred,
-                                LensConfig.from_dict({"tuned": {"steps": 20, "max_positions": 512}}),
-                                progress=False)
+    table, summary = lens_table(
+        model,
+        tok,
+        rows,
+        test,
+        pred,
+        LensConfig.from_dict({"tuned": {"steps": 20, "max_positions": 512}}),
+        progress=False,
+    )
     assert set(table["lens"]) == {"logit", "tuned"}
     last = table[table["layer"] == summary["n_layers"]].set_index(["lens", "id"])
     for lens in ("logit", "tuned"):
@@ -163,7 +226,8 @@ def test_last_layer_agrees_with_choice_scoring(tiny_run):
 
 
 def test_tuned_lens_is_closer_to_the_output_than_the_logit_lens_on_smollm2(
-        smollm2_hf, shared_data, tmp_path):
+    smollm2_hf, shared_data, tmp_path
+):
     """Real SmolLM2-135M, real CommonsenseQA rows and PaLM rationales, a small budget."""
     train_data, test_data = csqa(shared_data, "train", 16), csqa(shared_data, "test", 8)
     rows = C.build_train("cot_after", {}, train_data, palm_rationales(shared_data, train_data))
@@ -173,10 +237,26 @@ def test_tuned_lens_is_closer_to_the_output_than_the_logit_lens_on_smollm2(
     write_table(rows, paths["rows"])
     write_table(test, paths["test"])
     write_table(pd.DataFrame({"id": test["id"], "generation": ""}), paths["pred"])
-    spec = {"batch_size": 8, "tuned": {"examples": 16, "max_positions": 1024, "steps": 12,
-                                       "batch_positions": 16, "lr": 1e-3}}
-    lens_run(str(smollm2_hf), str(paths["rows"]), str(paths["test"]), str(paths["pred"]), spec,
-             str(paths["lens"]), threads=2, progress=False)
+    spec = {
+        "batch_size": 8,
+        "tuned": {
+            "examples": 16,
+            "max_positions": 1024,
+            "steps": 12,
+            "batch_positions": 16,
+            "lr": 1e-3,
+        },
+    }
+    lens_run(
+        str(smollm2_hf),
+        str(paths["rows"]),
+        str(paths["test"]),
+        str(paths["pred"]),
+        spec,
+        str(paths["lens"]),
+        threads=2,
+        progress=False,
+    )
     table = read_table(paths["lens"])
     assert len(table) == 8 * 31 * 2
     kl = table.groupby(["lens", "layer"])["kl_to_final"].mean().unstack("lens")
@@ -189,12 +269,15 @@ def test_tuned_lens_is_closer_to_the_output_than_the_logit_lens_on_smollm2(
     assert prov["test_kl"]["tuned"][0] == pytest.approx(inner["tuned"].iloc[0], rel=1e-6)
 
 
-@pytest.mark.parametrize("accuracy,expect", [
-    ([0.5, 0.6, 0.96, 1.0], 2),   # gain 0.5 over chance 0.5: 90% of it is reached at layer 2
-    ([0.5, 0.98, 0.9, 1.0], 3),   # a spike at layer 1 that falls back does not count
-    ([0.5, 0.98, 0.96, 1.0], 1),  # the first layer from which it stays there
-    ([0.5, 0.5, 0.52], None),     # within two standard errors of chance (n = 100)
-])
+@pytest.mark.parametrize(
+    "accuracy,expect",
+    [
+        ([0.5, 0.6, 0.96, 1.0], 2),  # gain 0.5 over chance 0.5: 90% of it is reached at layer 2
+        ([0.5, 0.98, 0.9, 1.0], 3),  # a spike at layer 1 that falls back does not count
+        ([0.5, 0.98, 0.96, 1.0], 1),  # the first layer from which it stays there
+        ([0.5, 0.5, 0.52], None),  # within two standard errors of chance (n = 100)
+    ],
+)
 def test_emergence_layer(accuracy, expect):
     assert emergence_layer(accuracy, chance=0.5, n=100, fraction=0.9) == expect
 
@@ -205,22 +288,35 @@ def fake_lens_file(tmp_path, condition, seed, top_by_layer, n=40):
     for layer, acc in enumerate(top_by_layer):
         for i in range(n):
             correct = i < round(acc * n)
-            rows.append({"id": f"q{i}", "label": "A", "lens": "logit", "layer": layer,
-                         "position": 5, "gold_prob": 0.9 if correct else 0.1,
-                         "gold_logprob": math.log(0.9 if correct else 0.1),
-                         "gold_rank_choices": 1 if correct else 2, "gold_rank_vocab": 1 + (not correct),
-                         "top_choice": "A" if correct else "B", "top_correct": correct,
-                         "kl_to_final": 0.1 * (len(top_by_layer) - 1 - layer), "n_choices": 2})
+            rows.append(
+                {
+                    "id": f"q{i}",
+                    "label": "A",
+                    "lens": "logit",
+                    "layer": layer,
+                    "position": 5,
+                    "gold_prob": 0.9 if correct else 0.1,
+                    "gold_logprob": math.log(0.9 if correct else 0.1),
+                    "gold_rank_choices": 1 if correct else 2,
+                    "gold_rank_vocab": 1 + (not correct),
+                    "top_choice": "A" if correct else "B",
+                    "top_correct": correct,
+                    "kl_to_final": 0.1 * (len(top_by_layer) - 1 - layer),
+                    "n_choices": 2,
+                }
+            )
     path = tmp_path / f"results/runs/s/t/d/{condition}/seed{seed}/lens.parquet"
     write_table(pd.DataFrame(rows), path)
     return str(path)
 
 
 def test_tables_and_plot_from_lens_files(tmp_path):
-    paths = [fake_lens_file(tmp_path, "cot_after", 0, [0.5, 0.5, 1.0]),
-             fake_lens_file(tmp_path, "cot_after", 1, [0.5, 1.0, 1.0]),
-             fake_lens_file(tmp_path, "label_only", 0, [0.5, 0.5, 0.5]),
-             fake_lens_file(tmp_path, "label_only", 1, [0.5, 0.5, 0.5])]
+    paths = [
+        fake_lens_file(tmp_path, "cot_after", 0, [0.5, 0.5, 1.0]),
+        fake_lens_file(tmp_path, "cot_after", 1, [0.5, 1.0, 1.0]),
+        fake_lens_file(tmp_path, "label_only", 0, [0.5, 0.5, 0.5]),
+        fake_lens_file(tmp_path, "label_only", 1, [0.5, 0.5, 0.5]),
+    ]
     table = curves(paths)
     assert len(table) == 4 * 3 and set(table["seed"]) == {0, 1}
     assert table["chance"].eq(0.5).all() and table["n_layers"].eq(2).all()
@@ -242,14 +338,16 @@ def test_per_question_settle_layers_compare_the_questions_both_answer(tmp_path):
     from cotdistill.lens.summary import paired_settle, settle_layers
 
     # q0..q19 right from layer 1 (seed 0) / layer 2 (seed 1); q20..q39 wrong at the end
-    early = [fake_lens_file(tmp_path, "cot_after", s, acc, n=40)
-             for s, acc in ((0, [0.0, 0.5, 0.5]), (1, [0.0, 0.0, 0.5]))]
+    early = [
+        fake_lens_file(tmp_path, "cot_after", s, acc, n=40)
+        for s, acc in ((0, [0.0, 0.5, 0.5]), (1, [0.0, 0.0, 0.5]))
+    ]
     late = [fake_lens_file(tmp_path, "label_only", s, [0.0, 0.0, 0.75]) for s in (0, 1)]
     layers = settle_layers(early[0])
     assert layers["q0"] == 1 and pd.isna(layers["q30"])
     iv, n = paired_settle(early, late)
-    assert n == 20                                  # q0..q19: right in every run of both
-    assert iv.estimate == pytest.approx(-0.5)       # (1 + 2) / 2 - 2
+    assert n == 20  # q0..q19: right in every run of both
+    assert iv.estimate == pytest.approx(-0.5)  # (1 + 2) / 2 - 2
     assert iv.low <= -0.5 <= iv.high
     none, n = paired_settle(early, [fake_lens_file(tmp_path, "label_only", 2, [0.0, 0.0, 0.0])])
     assert none is None and n == 0

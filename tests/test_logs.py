@@ -19,12 +19,15 @@ def run_job(tmp_path, body: str) -> subprocess.CompletedProcess:
 
 
 def test_progress_bars_and_messages_go_to_the_log_and_one_line_to_the_terminal(tmp_path):
-    run = run_job(tmp_path, """
+    run = run_job(
+        tmp_path,
+        """
         for _ in tqdm(range(50), desc="train", mininterval=0):
             pass
         logging.getLogger("cotdistill").info("trained 50 steps")
         import os; os.write(2, b"from C\\n")
-    """)
+    """,
+    )
     assert run.returncode == 0, run.stderr
     log = (tmp_path / "results/logs/train/s/t/d/cot_after/seed0.log").read_text()
     assert "50/50" in log and "trained 50 steps" in log and "from C" in log
@@ -35,9 +38,12 @@ def test_progress_bars_and_messages_go_to_the_log_and_one_line_to_the_terminal(t
 
 
 def test_a_failure_names_the_job_the_error_and_the_log(tmp_path):
-    run = run_job(tmp_path, """
+    run = run_job(
+        tmp_path,
+        """
         raise ValueError("row 3 of x.parquet has no label; fix: add one")
-    """)
+    """,
+    )
     assert run.returncode != 0
     first = run.stderr.splitlines()[0]
     assert first.startswith("FAILED train s/t/d/cot_after/seed0: ValueError: row 3 of x.parquet")
@@ -48,15 +54,19 @@ def test_a_failure_names_the_job_the_error_and_the_log(tmp_path):
 
 
 def test_a_bad_input_failure_is_one_line_with_file_row_and_fix(tmp_path):
-    run = run_job(tmp_path, """
+    run = run_job(
+        tmp_path,
+        """
         from cotdistill.errors import InputError
         raise InputError("data/train.jsonl", 6, "not valid JSON", "each line must be one object")
-    """)
+    """,
+    )
     assert run.returncode == 1
     assert run.stderr.splitlines() == [
         "FAILED train s/t/d/cot_after/seed0: data/train.jsonl, row 6: not valid JSON. Fix: each "
         f"line must be one object (traceback in {tmp_path}/results/logs/train/s/t/d/cot_after/"
-        "seed0.log)"]
+        "seed0.log)"
+    ]
 
 
 def test_job_name_reads_the_log_path():

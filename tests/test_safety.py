@@ -8,7 +8,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from cotdistill.models import load_causal_lm, locate, source_kwargs
 
-CUSTOM = '''
+CUSTOM = """
 import pathlib
 from transformers import GPT2LMHeadModel
 pathlib.Path(SENTINEL).write_text("yes")  # transformers runs a copy, elsewhere
@@ -16,7 +16,7 @@ pathlib.Path(SENTINEL).write_text("yes")  # transformers runs a copy, elsewhere
 
 class CustomLM(GPT2LMHeadModel):
     pass
-'''
+"""
 
 
 def tiny_folder(path):
@@ -30,7 +30,8 @@ def test_repository_code_runs_only_when_the_config_says_so(tmp_path):
     config["auto_map"] = {"AutoModelForCausalLM": "modeling_custom.CustomLM"}
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "modeling_custom.py").write_text(
-        CUSTOM.replace("SENTINEL", repr(str(folder / "code_ran"))))
+        CUSTOM.replace("SENTINEL", repr(str(folder / "code_ran")))
+    )
 
     path, kw = locate({"model": str(folder)})
     assert "trust_remote_code" not in kw
@@ -49,5 +50,7 @@ def test_weights_load_from_safetensors_when_a_pickle_sits_beside_them(tmp_path):
     (folder / "pytorch_model.bin").write_bytes(b"not a pickle: loading it would fail")
     model = load_causal_lm(str(folder), "float32")
     reference = GPT2LMHeadModel.from_pretrained(folder, use_safetensors=True)
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
-                                                 reference.state_dict().values()))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), reference.state_dict().values())
+    )

@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
-from cotdistill.stats import (accuracy_interval, bootstrap_accuracy_interval,
-                              bootstrap_paired_difference, contrast, holm, mcnemar_exact,
-                              paired_difference, retained_share)
+from cotdistill.stats import (
+    accuracy_interval,
+    bootstrap_accuracy_interval,
+    bootstrap_paired_difference,
+    contrast,
+    holm,
+    mcnemar_exact,
+    paired_difference,
+    retained_share,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -20,11 +27,11 @@ def test_identical_predictions_differ_by_zero_with_p_one():
 
 def test_thirty_more_right_of_two_hundred_is_detected():
     b = np.zeros(200, dtype=bool)
-    b[:100] = True                      # 50% right
+    b[:100] = True  # 50% right
     a = b.copy()
-    a[100:130] = True                   # right on 30 more of the same examples, wrong on none
+    a[100:130] = True  # right on 30 more of the same examples, wrong on none
     only_a, only_b, p = mcnemar_exact(a, b)
-    assert (only_a, only_b) == (30, 0) and p == pytest.approx(2 * 0.5 ** 30)
+    assert (only_a, only_b) == (30, 0) and p == pytest.approx(2 * 0.5**30)
     diff = paired_difference(a[None], b[None])
     assert diff.estimate == pytest.approx(0.15) and diff.low > 0.08 and diff.high < 0.22
 
@@ -33,7 +40,7 @@ def test_a_balanced_swap_is_not_significant():
     b = np.zeros(200, dtype=bool)
     b[:100] = True
     a = b.copy()
-    a[:15] = False                      # 15 lost, 15 gained: same accuracy
+    a[:15] = False  # 15 lost, 15 gained: same accuracy
     a[100:115] = True
     assert mcnemar_exact(a, b)[2] == 1.0
     assert paired_difference(a[None], b[None]).contains(0)
@@ -65,11 +72,15 @@ def bootstrap_from_scratch(a, b, n_boot, seed):
     seeds_a = rng.integers(0, a.shape[0], size=(n_boot, a.shape[0]))
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot) / n
     seeds_b = rng.integers(0, b.shape[0], size=(n_boot, b.shape[0]))
-    rep = [np.take_along_axis(weights @ m.T, s, axis=1).mean(axis=1)
-           for m, s in ((a, seeds_a), (b, seeds_b))]
+    rep = [
+        np.take_along_axis(weights @ m.T, s, axis=1).mean(axis=1)
+        for m, s in ((a, seeds_a), (b, seeds_b))
+    ]
     tail = 100 * (1 - 0.95) / 2  # as the library computes a 95% interval's tails
-    return (np.percentile(rep[0], [tail, 100 - tail]),
-            np.percentile(rep[0] - rep[1], [tail, 100 - tail]))
+    return (
+        np.percentile(rep[0], [tail, 100 - tail]),
+        np.percentile(rep[0] - rep[1], [tail, 100 - tail]),
+    )
 
 
 def test_draws_shared_between_table_cells_give_each_cell_its_own_fresh_draw_result():
@@ -77,8 +88,9 @@ def test_draws_shared_between_table_cells_give_each_cell_its_own_fresh_draw_resu
     interval must still equal the one a fresh generator gives, in any call order."""
     cells = [(RNG.random((3, 60)) < p, RNG.random((2, 60)) < 0.5) for p in (0.6, 0.8)]
     for a, b in cells + cells[::-1]:
-        acc_expect, diff_expect = bootstrap_from_scratch(a.astype(float), b.astype(float),
-                                                         500, seed=7)
+        acc_expect, diff_expect = bootstrap_from_scratch(
+            a.astype(float), b.astype(float), 500, seed=7
+        )
         diff = bootstrap_paired_difference(a, b, n_boot=500, seed=7)
         acc = bootstrap_accuracy_interval(a, n_boot=500, seed=7)
         assert (diff.low, diff.high) == tuple(diff_expect)
@@ -91,13 +103,13 @@ def test_the_welch_interval_adds_seed_and_test_set_variance_with_satterthwaite_d
     from scipy.stats import t
 
     a = np.zeros((3, 400), dtype=bool)
-    for s, right in enumerate((200, 240, 280)):   # 50%, 60%, 70%
+    for s, right in enumerate((200, 240, 280)):  # 50%, 60%, 70%
         a[s, :right] = True
     iv = accuracy_interval(a)
     seed_var = np.var([0.5, 0.6, 0.7], ddof=1) / 3
     test_var = a.mean(axis=0).var(ddof=1) / 400
     se = np.sqrt(seed_var + test_var)
-    df = (seed_var + test_var) ** 2 / (seed_var ** 2 / 2 + test_var ** 2 / 399)
+    df = (seed_var + test_var) ** 2 / (seed_var**2 / 2 + test_var**2 / 399)
     assert iv.estimate == pytest.approx(0.6) and iv.se == pytest.approx(se)
     assert iv.df == pytest.approx(df) and 2 < iv.df < 3
     assert iv.high == pytest.approx(0.6 + t.ppf(0.975, df) * se)

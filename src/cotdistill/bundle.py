@@ -50,16 +50,24 @@ def config_paths(configs: Sequence[str]) -> tuple[dict, list[Path]]:
     files = []
     for t, d in units(config):
         for split in ("train", "test"):
-            files += dataset_split_files(config, d, split) + teacher_split_files(config, t, d, split)
+            files += dataset_split_files(config, d, split) + teacher_split_files(
+                config, t, d, split
+            )
     out = []
     for f in dict.fromkeys(files):  # relative to the repository root, as Snakemake reads them
         p = Path(f)
         if p.is_absolute():
-            raise ConfigError("files", f"'{f}' is an absolute path, which the node cannot have",
-                              "give data files relative to the repository (e.g. ../shared/data/...)")
+            raise ConfigError(
+                "files",
+                f"'{f}' is an absolute path, which the node cannot have",
+                "give data files relative to the repository (e.g. ../shared/data/...)",
+            )
         if not (REPO / p).exists():
-            raise ConfigError("files", f"'{f}' does not exist beside the repository",
-                              "correct the path (relative to the repository root)")
+            raise ConfigError(
+                "files",
+                f"'{f}' does not exist beside the repository",
+                "correct the path (relative to the repository root)",
+            )
         out.append(p)
     return config, out
 
@@ -74,7 +82,7 @@ def model_packages(config: dict) -> list[str]:
             for spec in (entry or {}, (entry or {}).get("model") or {}):
                 model = spec.get("model") if isinstance(spec, dict) else None
                 if isinstance(model, str) and model.startswith(PACKAGE_PREFIX):
-                    names.append(_pinned(model[len(PACKAGE_PREFIX):].replace("_", "-")))
+                    names.append(_pinned(model[len(PACKAGE_PREFIX) :].replace("_", "-")))
     return list(dict.fromkeys(names))
 
 
@@ -104,8 +112,13 @@ def _target(python_version: str, platform: str) -> list[str]:
     if m:
         platforms += [f"manylinux_2_{v}_{m[2]}" for v in range(int(m[1]) - 1, 4, -1)]
         platforms += [f"manylinux2014_{m[2]}", f"manylinux2010_{m[2]}", f"manylinux1_{m[2]}"]
-    return ["--python-version", python_version, "--implementation", "cp",
-            *[a for p in dict.fromkeys(platforms) for a in ("--platform", p)]]
+    return [
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        *[a for p in dict.fromkeys(platforms) for a in ("--platform", p)],
+    ]
 
 
 def resolve(requirements: Sequence[str], constraints: str | None = None) -> dict[str, str]:
@@ -113,12 +126,18 @@ def resolve(requirements: Sequence[str], constraints: str | None = None) -> dict
     so packages published only as sdists are found; markers are this Python's)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        args = ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-                *requirements] + (["-c", constraints] if constraints else [])
+        args = [
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            *requirements,
+        ] + (["-c", constraints] if constraints else [])
         run = _pip(*args)
         if run.returncode != 0:
-            raise RuntimeError(f"pip could not resolve {list(requirements)}:\n"
-                               f"{run.stderr[-2000:]}")
+            raise RuntimeError(f"pip could not resolve {list(requirements)}:\n{run.stderr[-2000:]}")
         items = json.loads(report.read_text())["install"]
     return {_name(i["metadata"]["name"]): i["metadata"]["version"] for i in items}
 
@@ -144,8 +163,16 @@ def _name(requirement: str) -> str:
 def fetch_wheel(pin: str, dest: Path, python_version: str, platform: str) -> None:
     """The wheel of ``name==version`` for the node: downloaded, or built here from its
     source archive when it has none (pure-Python packages only)."""
-    run = _pip("download", "--no-deps", "--only-binary=:all:", *_target(python_version, platform),
-               "--dest", str(dest), "--quiet", pin)
+    run = _pip(
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        *_target(python_version, platform),
+        "--dest",
+        str(dest),
+        "--quiet",
+        pin,
+    )
     if run.returncode == 0:
         return
     # published as a source archive only: build its wheel here, which suits the node
@@ -153,17 +180,26 @@ def fetch_wheel(pin: str, dest: Path, python_version: str, platform: str) -> Non
     before = set(dest.glob("*.whl"))
     run = _pip("wheel", "--no-deps", "--wheel-dir", str(dest), "--quiet", pin)
     if run.returncode != 0:
-        raise RuntimeError(f"{pin}: no wheel for Python {python_version} on {platform}, and "
-                           f"building one here failed:\n{run.stderr[-1500:]}")
+        raise RuntimeError(
+            f"{pin}: no wheel for Python {python_version} on {platform}, and "
+            f"building one here failed:\n{run.stderr[-1500:]}"
+        )
     for wheel in sorted(set(dest.glob("*.whl")) - before):
         if not wheel.name.endswith("-none-any.whl"):
-            raise RuntimeError(f"{pin}: built {wheel.name} here, which is for this machine, not "
-                               f"the node: build that wheel on the node's platform")
+            raise RuntimeError(
+                f"{pin}: built {wheel.name} here, which is for this machine, not "
+                f"the node: build that wheel on the node's platform"
+            )
 
 
-def download_wheels(dest: Path, python_version: str, platform: str,
-                    extra: Sequence[str] = (), node_packages: Sequence[str] = NODE_PACKAGES,
-                    constraints: str | None = str(REPO / "constraints" / "cpu.txt")) -> list[Path]:
+def download_wheels(
+    dest: Path,
+    python_version: str,
+    platform: str,
+    extra: Sequence[str] = (),
+    node_packages: Sequence[str] = NODE_PACKAGES,
+    constraints: str | None = str(REPO / "constraints" / "cpu.txt"),
+) -> list[Path]:
     """Wheels of the workflow's dependencies and theirs, minus what the node brings
     (``node_packages`` and everything they need), plus ``extra`` packages without their
     dependencies (the packages that ship models). Wheels already in ``dest`` are kept."""
@@ -175,8 +211,13 @@ def download_wheels(dest: Path, python_version: str, platform: str,
     for pin in pins:
         if "==" not in pin or not _wheels_of(dest, pin):
             fetch_wheel(pin, dest, python_version, platform)
-    log.info("%d wheels for Python %s on %s (%d packages left to the node)", len(pins),
-             python_version, platform, len(node))
+    log.info(
+        "%d wheels for Python %s on %s (%d packages left to the node)",
+        len(pins),
+        python_version,
+        platform,
+        len(node),
+    )
     # a kept folder may hold wheels of other builds: only this build's pins
     return sorted({w for pin in pins for w in _wheels_of(dest, pin)})
 
@@ -184,9 +225,12 @@ def download_wheels(dest: Path, python_version: str, platform: str,
 def _wheels_of(folder: Path, pin: str) -> list[Path]:
     """Wheels in ``folder`` of ``name==version`` (or of any version of a bare name)."""
     name, _, version = pin.partition("==")
-    return [w for w in folder.glob("*.whl")
-            if _name(w.name.split("-")[0]) == _name(name)
-            and (not version or w.name.split("-")[1] == version)]
+    return [
+        w
+        for w in folder.glob("*.whl")
+        if _name(w.name.split("-")[0]) == _name(name)
+        and (not version or w.name.split("-")[1] == version)
+    ]
 
 
 def tracked_files(repo: Path = REPO) -> list[str]:
@@ -202,8 +246,14 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_archive(archive: Path, repo: Path, data_files: Iterable[Path], wheels: Iterable[Path],
-                  info: dict, configs: Sequence[str] = ()) -> None:
+def write_archive(
+    archive: Path,
+    repo: Path,
+    data_files: Iterable[Path],
+    wheels: Iterable[Path],
+    info: dict,
+    configs: Sequence[str] = (),
+) -> None:
     """The tar the parts are cut from: repo/ (its tracked files and the configs, tracked
     or not), the data files beside it, wheels/."""
     root = repo.resolve()
@@ -213,8 +263,11 @@ def write_archive(archive: Path, repo: Path, data_files: Iterable[Path], wheels:
         for f in data_files:
             rel = os.path.relpath((root / f).resolve(), root.parent)  # e.g. shared/data/x.jsonl
             if rel.startswith(".."):
-                raise ConfigError("files", f"'{f}' lies more than one folder above the repository",
-                                  "keep data beside the repository (../shared/data/...)")
+                raise ConfigError(
+                    "files",
+                    f"'{f}' lies more than one folder above the repository",
+                    "keep data beside the repository (../shared/data/...)",
+                )
             tar.add(root / f, arcname=rel)
         for w in wheels:
             tar.add(w, arcname=f"wheels/{w.name}")
@@ -234,18 +287,25 @@ def split(archive: Path, out: Path, part_mib: float) -> list[dict]:
         while chunk := f.read(size):
             name = f"part-{len(parts):03d}.bin"
             (out / name).write_bytes(chunk)
-            parts.append({"name": name, "bytes": len(chunk),
-                          "sha256": hashlib.sha256(chunk).hexdigest()})
+            parts.append(
+                {"name": name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()}
+            )
     return parts
 
 
-def build(configs: Sequence[str], out: str, part_mib: float = 60,
-          python_version: str = DEFAULT_PYTHON, platform: str = DEFAULT_PLATFORM,
-          wheel_dir: str | None = None, node_packages: Sequence[str] = NODE_PACKAGES) -> dict:
+def build(
+    configs: Sequence[str],
+    out: str,
+    part_mib: float = 60,
+    python_version: str = DEFAULT_PYTHON,
+    platform: str = DEFAULT_PLATFORM,
+    wheel_dir: str | None = None,
+    node_packages: Sequence[str] = NODE_PACKAGES,
+) -> dict:
     """Write the bundle of ``configs`` (paths relative to the repository root) into
     ``out``; returns its manifest. ``wheel_dir``: a folder that keeps the wheels between
-    builds of one Python version and platform; ``node_packages``: what the node already has (torch and transformers at
-    least), not bundled with what they need."""
+    builds of one Python version and platform; ``node_packages``: what the node already
+    has (torch and transformers at least), not bundled with what they need."""
     config, data_files = config_paths(configs)
     out_dir = Path(out)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -253,49 +313,83 @@ def build(configs: Sequence[str], out: str, part_mib: float = 60,
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         wheels_at = Path(wheel_dir) if wheel_dir else Path(tmp) / "wheels"
-        wheels = download_wheels(wheels_at, python_version, platform,
-                                 extra=model_packages(config), node_packages=node_packages)
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True).stdout.strip()
-        info = {"configfiles": [str(Path(c)) for c in configs], "python_version": python_version,
-                "platform": platform, "commit": commit, "node_packages": list(NODE_PACKAGES),
-                "wheels": [w.name for w in wheels], "data_files": [str(f) for f in data_files]}
+        wheels = download_wheels(
+            wheels_at,
+            python_version,
+            platform,
+            extra=model_packages(config),
+            node_packages=node_packages,
+        )
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        info = {
+            "configfiles": [str(Path(c)) for c in configs],
+            "python_version": python_version,
+            "platform": platform,
+            "commit": commit,
+            "node_packages": list(NODE_PACKAGES),
+            "wheels": [w.name for w in wheels],
+            "data_files": [str(f) for f in data_files],
+        }
         archive = Path(tmp) / "bundle.tar"
         write_archive(archive, REPO, data_files, wheels, info, configs)
         parts = split(archive, out_dir, part_mib)
-        manifest = {"archive_sha256": sha256(archive), "archive_bytes": archive.stat().st_size,
-                    "part_mib": part_mib, "parts": parts, **{k: info[k] for k in (
-                        "configfiles", "python_version", "platform", "commit")}}
+        manifest = {
+            "archive_sha256": sha256(archive),
+            "archive_bytes": archive.stat().st_size,
+            "part_mib": part_mib,
+            "parts": parts,
+            **{k: info[k] for k in ("configfiles", "python_version", "platform", "commit")},
+        }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.copy(Path(__file__).with_name("unbundle.py"), out_dir / "unbundle.py")
-    log.info("bundle: %d parts, %.1f MiB in all, in %s", len(parts),
-             manifest["archive_bytes"] / MIB, out_dir)
+    log.info(
+        "bundle: %d parts, %.1f MiB in all, in %s",
+        len(parts),
+        manifest["archive_bytes"] / MIB,
+        out_dir,
+    )
     return manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cotdistill.bundle",
-                                     description="Write an offline bundle of a config.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cotdistill.bundle", description="Write an offline bundle of a config."
+    )
     parser.add_argument("command", choices=["build"])
     parser.add_argument("--configfile", nargs="+", required=True)
     parser.add_argument("--out", required=True, help="an empty or new folder")
     parser.add_argument("--part-mib", type=float, default=60)
     parser.add_argument("--python-version", default=DEFAULT_PYTHON)
     parser.add_argument("--platform", default=DEFAULT_PLATFORM)
-    parser.add_argument("--node-packages", nargs="+", default=list(NODE_PACKAGES),
-                        help="what the node already has (default: torch transformers)")
+    parser.add_argument(
+        "--node-packages",
+        nargs="+",
+        default=list(NODE_PACKAGES),
+        help="what the node already has (default: torch transformers)",
+    )
     parser.add_argument("--wheel-dir", help="keep downloaded wheels here between builds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        manifest = build(args.configfile, args.out, args.part_mib, args.python_version,
-                         args.platform, args.wheel_dir, args.node_packages)
+        manifest = build(
+            args.configfile,
+            args.out,
+            args.part_mib,
+            args.python_version,
+            args.platform,
+            args.wheel_dir,
+            args.node_packages,
+        )
     except ConfigError as e:
         print(f"bundle: {e}", file=sys.stderr)
         return 2
     sizes = ", ".join(f"{p['bytes'] / MIB:.1f}" for p in manifest["parts"])
-    print(f"{len(manifest['parts'])} parts ({sizes} MiB), {manifest['archive_bytes'] / MIB:.1f} "
-          f"MiB in all, in {args.out}. On the node: python3 unbundle.py --cores all")
+    print(
+        f"{len(manifest['parts'])} parts ({sizes} MiB), {manifest['archive_bytes'] / MIB:.1f} "
+        f"MiB in all, in {args.out}. On the node: python3 unbundle.py --cores all"
+    )
     return 0
 
 

@@ -28,10 +28,17 @@ SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.
 def parse_args(argv: list[str]) -> list[str]:
     parser = argparse.ArgumentParser(
         prog="python -m cotdistill.check",
-        description="Check a config and every input it names, without running a job.")
+        description="Check a config and every input it names, without running a job.",
+    )
     parser.add_argument("config", nargs="*", help="config file(s); default: config.yaml")
-    parser.add_argument("--configfile", "--configfiles", nargs="+", default=[],
-                        metavar="CONFIG", help="the same, as snakemake takes it")
+    parser.add_argument(
+        "--configfile",
+        "--configfiles",
+        nargs="+",
+        default=[],
+        metavar="CONFIG",
+        help="the same, as snakemake takes it",
+    )
     args = parser.parse_args(argv)
     return args.config + args.configfile or ["config.yaml"]
 

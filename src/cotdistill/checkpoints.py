@@ -25,11 +25,13 @@ log = logging.getLogger(__name__)
 FILE = "checkpoint.pt"
 
 
-def fingerprint(prompts: Sequence[str], targets: Sequence[str], settings: Mapping,
-                seed: int) -> str:
+def fingerprint(
+    prompts: Sequence[str], targets: Sequence[str], settings: Mapping, seed: int
+) -> str:
     """Hash of what determines a run: its examples, training settings and seed."""
-    h = hashlib.sha256(json.dumps({"settings": dict(settings), "seed": seed},
-                                  sort_keys=True, default=str).encode())
+    h = hashlib.sha256(
+        json.dumps({"settings": dict(settings), "seed": seed}, sort_keys=True, default=str).encode()
+    )
     for p, t in zip(prompts, targets):
         h.update(p.encode())
         h.update(b"\0")
@@ -82,8 +84,10 @@ def load(directory: str | Path | None, expected_fingerprint: str) -> dict[str, A
         log.warning("ignoring unreadable checkpoint %s (%s)", path, e)
         return None
     if state.get("fingerprint") != expected_fingerprint:
-        log.warning("ignoring checkpoint %s: it was written for other data, settings, seed "
-                    "or base model", path)
+        log.warning(
+            "ignoring checkpoint %s: it was written for other data, settings, seed or base model",
+            path,
+        )
         return None
     return state
 

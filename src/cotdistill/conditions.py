@@ -44,8 +44,8 @@ class Example:
     choices: Sequence[str]
     label: str
     rationale: str
-    units: Units | None = None           # the rationale's units at the condition's level
-    other_rationale: str | None = None   # a different example's rationale
+    units: Units | None = None  # the rationale's units at the condition's level
+    other_rationale: str | None = None  # a different example's rationale
 
     @property
     def words(self) -> list[str]:
@@ -79,16 +79,23 @@ class Condition:
 REGISTRY: dict[str, Condition] = {}
 
 
-def register(name: str, *, rationale_first: bool = False, draws: bool = False,
-             needs_scores: Callable[[Mapping[str, Any]], bool] = _never, **defaults: Any):
+def register(
+    name: str,
+    *,
+    rationale_first: bool = False,
+    draws: bool = False,
+    needs_scores: Callable[[Mapping[str, Any]], bool] = _never,
+    **defaults: Any,
+):
     def deco(fn: Callable[..., str]) -> Callable[..., str]:
         REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_scores, draws)
         return fn
+
     return deco
 
 
 def format_prompt(question: str, choices: Sequence[str]) -> str:
-    opts = " ".join(f"({l}) {c}" for l, c in zip(letters(len(choices)), choices))
+    opts = " ".join(f"({x}) {c}" for x, c in zip(letters(len(choices)), choices))
     return f"Question: {question}\nChoices: {opts}\n"
 
 
@@ -115,7 +122,9 @@ def key_units(ex: Example, k: int | None, fraction: float | None, rank_by: str) 
     return top_units(ex.units.scores, budget(len(ex.units), k, fraction), rank_by)
 
 
-def random_units(ex: Example, rng: random.Random, k: int | None, fraction: float | None) -> list[int]:
+def random_units(
+    ex: Example, rng: random.Random, k: int | None, fraction: float | None
+) -> list[int]:
     n = len(ex.units)
     return sorted(rng.sample(range(n), budget(n, k, fraction)))
 
@@ -154,38 +163,47 @@ def shuffled_after(ex: Example, rng: random.Random) -> str:
 
 
 @register("keytokens_after", needs_scores=_always, **SCORED)
-def keytokens_after(ex: Example, rng: random.Random, k=None, fraction=None,
-                    rank_by="score") -> str:
+def keytokens_after(ex: Example, rng: random.Random, k=None, fraction=None, rank_by="score") -> str:
     """The top units by attribution score, kept in their original order."""
     return after(ex.label, ex.units.render(key_units(ex, k, fraction, rank_by)))
 
 
 @register("keytokens_before", rationale_first=True, needs_scores=_always, **SCORED)
-def keytokens_before(ex: Example, rng: random.Random, k=None, fraction=None,
-                     rank_by="score") -> str:
+def keytokens_before(
+    ex: Example, rng: random.Random, k=None, fraction=None, rank_by="score"
+) -> str:
     """The key units before the label: the student must write them at test time."""
     return before(ex.label, ex.units.render(key_units(ex, k, fraction, rank_by)))
 
 
-@register("randomtokens_after", draws=True, needs_scores=_at_token_level, scores=None,
-          unit="word", **BUDGET)
+@register(
+    "randomtokens_after",
+    draws=True,
+    needs_scores=_at_token_level,
+    scores=None,
+    unit="word",
+    **BUDGET,
+)
 def randomtokens_after(ex: Example, rng: random.Random, k=None, fraction=None) -> str:
     """Random units in original order: the key-token budget without the selection."""
     return after(ex.label, ex.units.render(random_units(ex, rng, k, fraction)))
 
 
 @register("masked_after", needs_scores=_always, placeholder=PLACEHOLDER, **SCORED)
-def masked_after(ex: Example, rng: random.Random, k=None, fraction=None, rank_by="score",
-                 placeholder=PLACEHOLDER) -> str:
+def masked_after(
+    ex: Example, rng: random.Random, k=None, fraction=None, rank_by="score", placeholder=PLACEHOLDER
+) -> str:
     """Non-key units replaced by a placeholder: positions kept, content removed."""
     keep = set(key_units(ex, k, fraction, rank_by))
     n = len(ex.units)
-    return after(ex.label, ex.units.render(range(n), {i: placeholder for i in range(n)
-                                                      if i not in keep}))
+    return after(
+        ex.label, ex.units.render(range(n), {i: placeholder for i in range(n) if i not in keep})
+    )
 
 
-@register("unk_after", needs_scores=_at_token_level, scores=None, unit="word",
-          placeholder=PLACEHOLDER)
+@register(
+    "unk_after", needs_scores=_at_token_level, scores=None, unit="word", placeholder=PLACEHOLDER
+)
 def unk_after(ex: Example, rng: random.Random, placeholder=PLACEHOLDER) -> str:
     """Every unit replaced by the placeholder: only the rationale's length survives."""
     n = len(ex.units)
@@ -213,17 +231,26 @@ def other_rationale_after(ex: Example, rng: random.Random) -> str:
 
 # ---- building a condition's tables ---------------------------------------------
 
+
 def _param_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(problem, fix) pairs for the shared unit and budget params."""
     problems = []
     if params.get("unit", "word") not in ("word", "token"):
         problems.append((f"unit '{params['unit']}' is unknown", "set unit: word or unit: token"))
     if params.get("rank_by", "score") not in ("score", "abs"):
-        problems.append((f"rank_by '{params['rank_by']}' is unknown",
-                         "set rank_by: score (most positive) or abs (largest either way)"))
+        problems.append(
+            (
+                f"rank_by '{params['rank_by']}' is unknown",
+                "set rank_by: score (most positive) or abs (largest either way)",
+            )
+        )
     if params.get("word_reduce", "sum") not in ("sum", "max", "mean"):
-        problems.append((f"word_reduce '{params['word_reduce']}' is unknown",
-                         "set word_reduce: sum, max or mean"))
+        problems.append(
+            (
+                f"word_reduce '{params['word_reduce']}' is unknown",
+                "set word_reduce: sum, max or mean",
+            )
+        )
     k, fraction = params.get("k"), params.get("fraction")
     if k is not None and fraction is not None:
         problems.append(("both k and fraction are set", "give the budget as k or as fraction"))
@@ -240,13 +267,19 @@ def resolve(name: str, spec: Mapping[str, Any] | None) -> tuple[Condition, dict]
     fn_name = spec.pop("function", name)
     spec.pop("seed", None)
     if fn_name not in REGISTRY:
-        raise ConfigError(f"conditions.{name}", f"'{fn_name}' is not a registered condition",
-                          f"set 'function:' to one of {sorted(REGISTRY)}")
+        raise ConfigError(
+            f"conditions.{name}",
+            f"'{fn_name}' is not a registered condition",
+            f"set 'function:' to one of {sorted(REGISTRY)}",
+        )
     cond = REGISTRY[fn_name]
     unknown = set(spec) - set(cond.defaults)
     if unknown:
-        raise ConfigError(f"conditions.{name}", f"unknown parameter(s) {sorted(unknown)}",
-                          f"'{fn_name}' takes {sorted(cond.defaults) or 'no parameters'}")
+        raise ConfigError(
+            f"conditions.{name}",
+            f"unknown parameter(s) {sorted(unknown)}",
+            f"'{fn_name}' takes {sorted(cond.defaults) or 'no parameters'}",
+        )
     params = {**cond.defaults, **spec}
     for problem, fix in _param_problems(params):
         raise ConfigError(f"conditions.{name}", problem, fix)
@@ -278,14 +311,22 @@ def _other_rationales(ids: Sequence[str], rationales: Sequence[str], seed: int) 
 def _units(rationale: str, rows: pd.DataFrame | None, params: Mapping[str, Any]) -> Units:
     if rows is None:
         return words_of(rationale)
-    return units_from_scores(rationale, rows, params.get("unit", "word"),
-                             params.get("word_reduce", "sum"))
+    return units_from_scores(
+        rationale, rows, params.get("unit", "word"), params.get("word_reduce", "sum")
+    )
 
 
-def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
-                rationales: pd.DataFrame, only_correct: bool = False,
-                scores: pd.DataFrame | None = None, scores_path: str = "scores",
-                rationales_path: str = "rationales", draw: int = 0) -> pd.DataFrame:
+def build_train(
+    name: str,
+    spec: Mapping[str, Any] | None,
+    data: pd.DataFrame,
+    rationales: pd.DataFrame,
+    only_correct: bool = False,
+    scores: pd.DataFrame | None = None,
+    scores_path: str = "scores",
+    rationales_path: str = "rationales",
+    draw: int = 0,
+) -> pd.DataFrame:
     """Training rows ``id, prompt, target, label`` of one condition.
 
     Every condition trains on the same ids: those with a rationale (and, with
@@ -296,8 +337,11 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
     """
     cond, params = resolve(name, spec)
     if cond.needs_scores(params) and scores is None:
-        raise ConfigError(f"conditions.{name}", "needs a scores table and got none",
-                          "name an attribution entry with 'scores:'")
+        raise ConfigError(
+            f"conditions.{name}",
+            "needs a scores table and got none",
+            "name an attribution entry with 'scores:'",
+        )
     fn_params = {k: v for k, v in params.items() if k not in BUILDER_PARAMS}
     by_id = scores_by_id(scores) if scores is not None and cond.needs_scores(params) else None
     seed = int((spec or {}).get("seed", 0)) + (int(draw) if cond.draws else 0)
@@ -306,27 +350,50 @@ def build_train(name: str, spec: Mapping[str, Any] | None, data: pd.DataFrame,
     if only_correct:
         merged = merged[merged["teacher_correct"].astype(bool)]
     if merged.empty:  # before any training job starts, not as an IndexError inside one
-        why = (f"{with_rationale} of {len(data)} training examples have a rationale"
-               + (", and the teacher is right on none of them (only_correct: true)"
-                  if only_correct and with_rationale else ""))
-        raise InputError(rationales_path, None, f"condition {name} has 0 training rows: {why}",
-                         "set the teacher's only_correct: false, or check that the rationale "
-                         "ids match the dataset's" if only_correct else
-                         "check that the rationale ids match the dataset's")
+        why = f"{with_rationale} of {len(data)} training examples have a rationale" + (
+            ", and the teacher is right on none of them (only_correct: true)"
+            if only_correct and with_rationale
+            else ""
+        )
+        raise InputError(
+            rationales_path,
+            None,
+            f"condition {name} has 0 training rows: {why}",
+            "set the teacher's only_correct: false, or check that the rationale "
+            "ids match the dataset's"
+            if only_correct
+            else "check that the rationale ids match the dataset's",
+        )
     others = _other_rationales(list(merged["id"]), list(merged["rationale"]), seed)
     rows, sizes = [], []
     for rec, other in zip(merged.to_dict("records"), others):
         if by_id is not None and rec["id"] not in by_id:
-            raise InputError(scores_path, None, f"no scores for training example {rec['id']}",
-                             "rerun the attribution rule for this teacher and dataset")
+            raise InputError(
+                scores_path,
+                None,
+                f"no scores for training example {rec['id']}",
+                "rerun the attribution rule for this teacher and dataset",
+            )
         units = _units(rec["rationale"], None if by_id is None else by_id[rec["id"]], params)
-        ex = Example(id=rec["id"], question=rec["question"], choices=list(rec["choices"]),
-                     label=rec["label"], rationale=rec["rationale"], units=units,
-                     other_rationale=other)
+        ex = Example(
+            id=rec["id"],
+            question=rec["question"],
+            choices=list(rec["choices"]),
+            label=rec["label"],
+            rationale=rec["rationale"],
+            units=units,
+            other_rationale=other,
+        )
         rng = random.Random(f"{seed}-{name}-{ex.id}")  # per example: stable under subsetting
-        rows.append({"id": ex.id, "prompt": format_prompt(ex.question, ex.choices),
-                     "target": cond.target(ex, rng, **fn_params), "label": ex.label,
-                     "choices": list(ex.choices)})
+        rows.append(
+            {
+                "id": ex.id,
+                "prompt": format_prompt(ex.question, ex.choices),
+                "target": cond.target(ex, rng, **fn_params),
+                "label": ex.label,
+                "choices": list(ex.choices),
+            }
+        )
         sizes.append(len(units))
     table = pd.DataFrame(rows, columns=["id", "prompt", "target", "label", "choices"])
     if has_budget(cond):
@@ -345,10 +412,13 @@ def kept_share(sizes: Sequence[int], params: Mapping[str, Any]) -> dict:
     many rows keep every unit (their target is the whole rationale)."""
     kept = [budget(n, params.get("k"), params.get("fraction")) for n in sizes]
     shares = [k / n for k, n in zip(kept, sizes) if n]
-    return {"unit": params.get("unit", "word"), "rows": len(sizes),
-            "kept_share": sum(shares) / len(shares) if shares else 0.0,
-            "rows_kept_whole": sum(k >= n for k, n in zip(kept, sizes)),
-            "median_units": sorted(sizes)[len(sizes) // 2] if sizes else 0}
+    return {
+        "unit": params.get("unit", "word"),
+        "rows": len(sizes),
+        "kept_share": sum(shares) / len(shares) if shares else 0.0,
+        "rows_kept_whole": sum(k >= n for k, n in zip(kept, sizes)),
+        "median_units": sorted(sizes)[len(sizes) // 2] if sizes else 0,
+    }
 
 
 def full_budget_problems(conditions: Mapping[str, Any], rationales: Sequence[str]) -> list[str]:
@@ -370,14 +440,24 @@ def full_budget_problems(conditions: Mapping[str, Any], rationales: Sequence[str
 
 
 def _refuse_full_budget(name: str, params: Mapping[str, Any], kept: Mapping[str, Any]) -> None:
-    if kept["rows"] and kept["rows_kept_whole"] == kept["rows"] and not params.get("allow_full_budget"):
-        size = f"k={params['k']}" if params.get("k") is not None else f"fraction={params.get('fraction')}"
-        raise ConfigError(f"conditions.{name}",
-                          f"{size} keeps every {kept['unit']} of all {kept['rows']} rationales "
-                          f"(median {kept['median_units']} {kept['unit']}s), so its targets are "
-                          "cot_after's and it measures nothing of its own",
-                          f"set a budget below the rationales' length (k: 5, or fraction: 0.2), "
-                          f"or allow_full_budget: true to train on it anyway")
+    if (
+        kept["rows"]
+        and kept["rows_kept_whole"] == kept["rows"]
+        and not params.get("allow_full_budget")
+    ):
+        size = (
+            f"k={params['k']}"
+            if params.get("k") is not None
+            else f"fraction={params.get('fraction')}"
+        )
+        raise ConfigError(
+            f"conditions.{name}",
+            f"{size} keeps every {kept['unit']} of all {kept['rows']} rationales "
+            f"(median {kept['median_units']} {kept['unit']}s), so its targets are "
+            "cot_after's and it measures nothing of its own",
+            "set a budget below the rationales' length (k: 5, or fraction: 0.2), "
+            "or allow_full_budget: true to train on it anyway",
+        )
 
 
 def rationale_part(target: str) -> str | None:
@@ -397,13 +477,20 @@ def answer_share(rows: pd.DataFrame) -> float | None:
     parts = [rationale_part(t) for t in rows["target"]]
     if all(p is None for p in parts):
         return None
-    hits = [restates_answer((p or "").split(), y, list(c))
-            for p, y, c in zip(parts, rows["label"], rows["choices"])]
+    hits = [
+        restates_answer((p or "").split(), y, list(c))
+        for p, y, c in zip(parts, rows["label"], rows["choices"])
+    ]
     return sum(hits) / len(hits) if hits else None
 
 
 def build_test(data: pd.DataFrame) -> pd.DataFrame:
     """Evaluation rows ``id, prompt, label, choices``: the same for every condition."""
-    return pd.DataFrame({"id": data["id"],
-                         "prompt": [format_prompt(q, c) for q, c in zip(data["question"], data["choices"])],
-                         "label": data["label"], "choices": data["choices"]})
+    return pd.DataFrame(
+        {
+            "id": data["id"],
+            "prompt": [format_prompt(q, c) for q, c in zip(data["question"], data["choices"])],
+            "label": data["label"],
+            "choices": data["choices"],
+        }
+    )

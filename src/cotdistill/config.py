@@ -17,23 +17,31 @@ from . import conditions
 from .errors import ConfigError, InvalidConfig
 from .models import PACKAGE_PREFIX, resolve_model
 
+
 def load_yaml(path: str | Path) -> dict:
     """A config file, or a :class:`ConfigError` naming its file, line and column
     (Snakemake's own loader says only that the file is not valid YAML)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError("(the file)", f"cannot be read: {e.strerror}",
-                          "give the path of a config file, such as config/study-csqa.yaml",
-                          source=str(path)) from None
+        raise ConfigError(
+            "(the file)",
+            f"cannot be read: {e.strerror}",
+            "give the path of a config file, such as config/study-csqa.yaml",
+            source=str(path),
+        ) from None
     try:
         return yaml.safe_load(text) or {}
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        raise ConfigError(f"(YAML syntax at {where})", f"{e.problem or e}",
-                          "indent keys of one mapping by the same spaces (no tabs) and close "
-                          "every bracket and quote", source=str(path)) from None
+        raise ConfigError(
+            f"(YAML syntax at {where})",
+            f"{e.problem or e}",
+            "indent keys of one mapping by the same spaces (no tabs) and close "
+            "every bracket and quote",
+            source=str(path),
+        ) from None
 
 
 def merge_configs(configs) -> dict:
@@ -88,8 +96,9 @@ def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
 # keys of older configs whose setting moved: the fix says where (the closest spelling would not)
 MOVED_KEYS = {
     f"{section}.lens": f"the lens readouts now run in each run's evaluate job (one model load): "
-                       f"set {section}.evaluate, and remove {section}.lens"
-    for section in ("threads", "resources")}
+    f"set {section}.evaluate, and remove {section}.lens"
+    for section in ("threads", "resources")
+}
 
 
 def _unknown_key_fix(key: str, allowed: list[str]) -> str:
@@ -114,8 +123,10 @@ def _value_fix(err) -> str:
         except ValueError:
             pass
         else:  # YAML 1.1 reads 1e-3 (no dot) as text
-            return (f"YAML read {err.instance!r} as text; write it with a dot and a signed "
-                    f"exponent, e.g. {float(err.instance):.1e}")
+            return (
+                f"YAML read {err.instance!r} as text; write it with a dot and a signed "
+                f"exponent, e.g. {float(err.instance):.1e}"
+            )
     if err.validator == "enum":
         return f"use one of {err.validator_value}"
     return err.schema.get("description") or "see config.yaml for an example"
@@ -136,46 +147,70 @@ def meaning_problems(config: Mapping) -> list[str]:
             for split in ("train", "test"):
                 path = (spec.get("files") or {}).get(split)
                 if not path:
-                    problems.append(f"'datasets.{name}.files.{split}': missing. "
-                                    f"Fix: give the path of the {split} JSONL file")
+                    problems.append(
+                        f"'datasets.{name}.files.{split}': missing. "
+                        f"Fix: give the path of the {split} JSONL file"
+                    )
                 elif not Path(path).exists():
-                    problems.append(f"'datasets.{name}.files.{split}': file {path} not found. "
-                                    "Fix: correct the path (relative to the working directory)")
+                    problems.append(
+                        f"'datasets.{name}.files.{split}': file {path} not found. "
+                        "Fix: correct the path (relative to the working directory)"
+                    )
         if spec.get("source") == "hub" and not spec.get("name"):
             problems.append(f"'datasets.{name}.name': missing. Fix: give the hub name")
     from .teachers.base import STRIP_ANSWER, backend_class, backends
+
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") not in backends():
-            problems.append(f"'teachers.{tname}.backend': unknown backend '{tspec.get('backend')}'. "
-                            f"Fix: use one of {backends()}")
+            problems.append(
+                f"'teachers.{tname}.backend': unknown backend '{tspec.get('backend')}'. "
+                f"Fix: use one of {backends()}"
+            )
         else:
             cls = backend_class(tspec["backend"])
-            for dname in (tspec.get("datasets") or {}):
-                options = {k: v for k, v in teacher_spec(config, tname, dname).items()
-                           if k not in ("backend", STRIP_ANSWER)}
+            for dname in tspec.get("datasets") or {}:
+                options = {
+                    k: v
+                    for k, v in teacher_spec(config, tname, dname).items()
+                    if k not in ("backend", STRIP_ANSWER)
+                }
                 for key, problem, fix in cls.option_problems(options):
-                    where = (f"teachers.{tname}.datasets.{dname}.{key}"
-                             if key in (tspec["datasets"][dname] or {}) else f"teachers.{tname}.{key}")
+                    where = (
+                        f"teachers.{tname}.datasets.{dname}.{key}"
+                        if key in (tspec["datasets"][dname] or {})
+                        else f"teachers.{tname}.{key}"
+                    )
                     problems.append(f"'{where}': {problem} (for dataset {dname}). Fix: {fix}")
-                unsuited = cls.dataset_problem(datasets.get(dname) or {}) if dname in datasets else None
+                unsuited = (
+                    cls.dataset_problem(datasets.get(dname) or {}) if dname in datasets else None
+                )
                 if unsuited:
-                    problems.append(f"'teachers.{tname}.datasets.{dname}': {unsuited[0]}. "
-                                    f"Fix: {unsuited[1]}")
+                    problems.append(
+                        f"'teachers.{tname}.datasets.{dname}': {unsuited[0]}. Fix: {unsuited[1]}"
+                    )
         for dname, dspec in (tspec.get("datasets") or {}).items():
             if dname not in datasets:
-                problems.append(f"'teachers.{tname}.datasets.{dname}': no dataset '{dname}' is "
-                                f"defined. Fix: use one of {sorted(datasets)} or define it")
+                problems.append(
+                    f"'teachers.{tname}.datasets.{dname}': no dataset '{dname}' is "
+                    f"defined. Fix: use one of {sorted(datasets)} or define it"
+                )
             for split, path in ((dspec or {}).get("files") or {}).items():
                 if not Path(path).exists():
-                    problems.append(f"'teachers.{tname}.datasets.{dname}.files.{split}': file "
-                                    f"{path} not found. Fix: correct the path")
+                    problems.append(
+                        f"'teachers.{tname}.datasets.{dname}.files.{split}': file "
+                        f"{path} not found. Fix: correct the path"
+                    )
     for sname, sspec in (config.get("students") or {}).items():
         if sspec.get("kind") == "pretrained" and not sspec.get("model"):
-            problems.append(f"'students.{sname}.model': missing. "
-                            "Fix: give a Hugging Face model id or a local folder")
+            problems.append(
+                f"'students.{sname}.model': missing. "
+                "Fix: give a Hugging Face model id or a local folder"
+            )
         if sspec.get("lora") and importlib.util.find_spec("peft") is None:
-            problems.append(f"'students.{sname}.lora': LoRA needs the peft package, which is "
-                            "not installed. Fix: pip install peft, or remove 'lora:'")
+            problems.append(
+                f"'students.{sname}.lora': LoRA needs the peft package, which is "
+                "not installed. Fix: pip install peft, or remove 'lora:'"
+            )
     for owner in ("students", "teachers"):
         for name, spec in (config.get(owner) or {}).items():
             model = spec.get("model")
@@ -185,8 +220,10 @@ def meaning_problems(config: Mapping) -> list[str]:
                 except ConfigError as e:
                     problems.append(f"'{owner}.{name}.model': {e.problem}. Fix: {e.fix}")
             if spec.get("gguf_file") and importlib.util.find_spec("gguf") is None:
-                problems.append(f"'{owner}.{name}.gguf_file': reading GGUF needs the gguf "
-                                "package. Fix: pip install gguf accelerate")
+                problems.append(
+                    f"'{owner}.{name}.gguf_file': reading GGUF needs the gguf "
+                    "package. Fix: pip install gguf accelerate"
+                )
     return problems
 
 
@@ -196,7 +233,7 @@ def attribution_problems(config: Mapping) -> list[str]:
 
     problems = []
     entries = config.get("attribution") or {}
-    for cname in (config.get("conditions") or {}):
+    for cname in config.get("conditions") or {}:
         try:
             condition_scores(config, cname)
         except ConfigError as e:
@@ -206,37 +243,49 @@ def attribution_problems(config: Mapping) -> list[str]:
         method = (aspec or {}).get("method", "integrated_gradients")
         key = f"attribution.{aname}"
         if method == "known":
-            used = [c for c in (config.get("conditions") or {})
-                    if _condition_scores_or_none(config, c) == aname]
+            used = [
+                c
+                for c in (config.get("conditions") or {})
+                if _condition_scores_or_none(config, c) == aname
+            ]
             for tname, tspec in (config.get("teachers") or {}).items():
                 cls = backend_class(tspec.get("backend"))
                 if used and cls is not None and not cls.provides_key_words:
                     problems.append(
                         f"'{key}': known key words come from the teacher, and teacher "
                         f"'{tname}' (backend {tspec['backend']}) records none, yet conditions "
-                        f"{used} read them. Fix: use method: integrated_gradients for them")
+                        f"{used} read them. Fix: use method: integrated_gradients for them"
+                    )
             continue
         model = attributor_model(config, aname)
         if "run" in model:
             cond = model["run"]
             if cond not in (config.get("conditions") or {}):
-                problems.append(f"'{key}.model.run': condition '{cond}' is not in this config's "
-                                f"conditions. Fix: add it, or use one of "
-                                f"{sorted(config.get('conditions') or {})}")
+                problems.append(
+                    f"'{key}.model.run': condition '{cond}' is not in this config's "
+                    f"conditions. Fix: add it, or use one of "
+                    f"{sorted(config.get('conditions') or {})}"
+                )
             elif _condition_scores_or_none(config, cond) is not None:
-                problems.append(f"'{key}.model.run': condition '{cond}' itself needs scores, "
-                                "so attributing with its run would be a cycle. Fix: use a run "
-                                "of a condition without scores, e.g. cot_before")
+                problems.append(
+                    f"'{key}.model.run': condition '{cond}' itself needs scores, "
+                    "so attributing with its run would be a cycle. Fix: use a run "
+                    "of a condition without scores, e.g. cot_before"
+                )
             if model["student"] not in (config.get("students") or {}):
-                problems.append(f"'{key}.model.student': no student '{model['student']}'. "
-                                f"Fix: use one of {sorted(config.get('students') or {})}")
+                problems.append(
+                    f"'{key}.model.student': no student '{model['student']}'. "
+                    f"Fix: use one of {sorted(config.get('students') or {})}"
+                )
         elif model.get("teacher"):
             for tname, tspec in (config.get("teachers") or {}).items():
                 if not tspec.get("model"):
-                    problems.append(f"'{key}.model': teacher '{tname}' (backend "
-                                    f"{tspec.get('backend')}) has no model of its own to "
-                                    "attribute with. Fix: use model: {run: cot_before} or a "
-                                    "model id")
+                    problems.append(
+                        f"'{key}.model': teacher '{tname}' (backend "
+                        f"{tspec.get('backend')}) has no model of its own to "
+                        "attribute with. Fix: use model: {run: cot_before} or a "
+                        "model id"
+                    )
         elif isinstance(model.get("model"), str) and model["model"].startswith(PACKAGE_PREFIX):
             try:
                 resolve_model(model["model"])
@@ -271,6 +320,7 @@ def check_config(config: Mapping, schema_path: str | Path, source: str = "config
 
 # ---- per-job settings derived from the config --------------------------------
 
+
 def results_dir(config: Mapping) -> str:
     """The folder every output of this config goes to (``results:``, default results)."""
     return str(config.get("results") or "results").rstrip("/")
@@ -302,8 +352,11 @@ def dataset_split_files(config: Mapping, dataset: str, split: str) -> list[str]:
 
 def teacher_spec(config: Mapping, teacher: str, dataset: str) -> dict:
     """Backend options of ``teacher`` for ``dataset`` (the entry minus bookkeeping keys)."""
-    spec = {k: v for k, v in config["teachers"][teacher].items()
-            if k not in ("datasets", "only_correct")}
+    spec = {
+        k: v
+        for k, v in config["teachers"][teacher].items()
+        if k not in ("datasets", "only_correct")
+    }
     return {**spec, **(config["teachers"][teacher]["datasets"].get(dataset) or {})}
 
 
@@ -325,11 +378,13 @@ def student_base_spec(config: Mapping, student: str) -> dict:
 def model_source(config: Mapping, owner: str, name: str) -> dict:
     """The weights source of a student, teacher or attributor: ``{model, revision, gguf_file}``."""
     spec = attributor_model(config, name) if owner == "attributors" else config[owner][name]
-    return {k: spec[k] for k in ("model", "revision", "gguf_file", "trust_remote_code")
-            if spec.get(k)}
+    return {
+        k: spec[k] for k in ("model", "revision", "gguf_file", "trust_remote_code") if spec.get(k)
+    }
 
 
 # ---- attribution ---------------------------------------------------------------
+
 
 def attributor_model(config: Mapping, name: str) -> dict:
     """The model an attribution entry attributes with, normalised to one of
@@ -342,9 +397,11 @@ def attributor_model(config: Mapping, name: str) -> dict:
     model = dict(model)
     if "model" in model:
         return model
-    return {"run": model.get("run", "cot_before"),
-            "seed": int(model.get("seed", config["seeds"][0])),
-            "student": model.get("student", next(iter(config["students"])))}
+    return {
+        "run": model.get("run", "cot_before"),
+        "seed": int(model.get("seed", config["seeds"][0])),
+        "student": model.get("student", next(iter(config["students"]))),
+    }
 
 
 def condition_scores(config: Mapping, cname: str) -> str | None:
@@ -357,13 +414,20 @@ def condition_scores(config: Mapping, cname: str) -> str | None:
     key = f"conditions.{cname}.scores"
     if named is None:
         if len(entries) != 1:
-            raise ConfigError(key, "the condition needs attribution scores and none is chosen",
-                              f"name one with 'scores:' ({sorted(entries)})" if entries else
-                              "add an attribution entry, e.g. 'attribution: {ig: {}}'")
+            raise ConfigError(
+                key,
+                "the condition needs attribution scores and none is chosen",
+                f"name one with 'scores:' ({sorted(entries)})"
+                if entries
+                else "add an attribution entry, e.g. 'attribution: {ig: {}}'",
+            )
         return next(iter(entries))
     if named not in entries:
-        raise ConfigError(key, f"no attribution entry '{named}'",
-                          f"use one of {sorted(entries)} or define it under attribution:")
+        raise ConfigError(
+            key,
+            f"no attribution entry '{named}'",
+            f"use one of {sorted(entries)} or define it under attribution:",
+        )
     return named
 
 
@@ -376,12 +440,15 @@ def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
     model = attributor_model(config, name)
     if model.get("teacher"):
         tspec = config["teachers"][teacher]
-        model = {**model_source(config, "teachers", teacher),
-                 **({"dtype": tspec["dtype"]} if tspec.get("dtype") else {})}
+        model = {
+            **model_source(config, "teachers", teacher),
+            **({"dtype": tspec["dtype"]} if tspec.get("dtype") else {}),
+        }
     return {**entry, "model": model}
 
 
 # ---- verdicts ---------------------------------------------------------------------
+
 
 def verdicts_spec(config: Mapping) -> dict:
     """{metric, margin, retained, min_parse_rate} the verdict rules use, defaults filled in."""

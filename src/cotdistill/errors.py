@@ -27,11 +27,15 @@ class OutputError(CotDistillError):
     def __init__(self, path: str, error: OSError):
         self.path = str(path)
         reason = error.strerror or str(error)
-        fix = ("raise the file-size limit (ulimit -f) of the shell or job that runs it"
-               if error.errno == errno.EFBIG else
-               "free space on (or grant write access to) the disk that holds it (df -h)")
-        super().__init__(f"{path}: could not be written ({reason}). Fix: {fix}, then run the "
-                         f"workflow again: finished results are kept")
+        fix = (
+            "raise the file-size limit (ulimit -f) of the shell or job that runs it"
+            if error.errno == errno.EFBIG
+            else "free space on (or grant write access to) the disk that holds it (df -h)"
+        )
+        super().__init__(
+            f"{path}: could not be written ({reason}). Fix: {fix}, then run the "
+            f"workflow again: finished results are kept"
+        )
 
 
 @contextlib.contextmanager
@@ -55,8 +59,9 @@ def _write_failure(error: Exception) -> OSError | None:
     code = re.search(r"os error (\d+)", text)
     if type(error).__name__ == "SafetensorError" and code:
         return OSError(int(code[1]), os.strerror(int(code[1])))
-    if isinstance(error, RuntimeError) and ("inline_container" in text
-                                            or "PytorchStreamWriter" in text):
+    if isinstance(error, RuntimeError) and (
+        "inline_container" in text or "PytorchStreamWriter" in text
+    ):
         return OSError(errno.EIO, "the file was cut short: a full disk or a file-size limit")
     return None
 
@@ -75,4 +80,6 @@ class InvalidConfig(CotDistillError):
     def __init__(self, source: str, problems: list[str]):
         self.source, self.problems = source, problems
         lines = "\n  - ".join(problems)
-        super().__init__(f"{source} has {len(problems)} problem(s); nothing has been run:\n  - {lines}")
+        super().__init__(
+            f"{source} has {len(problems)} problem(s); nothing has been run:\n  - {lines}"
+        )

@@ -28,11 +28,14 @@ def check_results_owner(results: str, config_files: Sequence[str]) -> None:
     owner = json.loads(marker.read_text())["config"]
     if owner != identity(config_files):
         raise ConfigError(
-            "results", f"{results}/ holds the results of {', '.join(owner)}, and this run's "
+            "results",
+            f"{results}/ holds the results of {', '.join(owner)}, and this run's "
             f"config is {', '.join(identity(config_files))}",
-            f"give this config its own folder (e.g. 'results: {results}-{Path(config_files[0]).stem}'), "
+            "give this config its own folder "
+            f"(e.g. 'results: {results}-{Path(config_files[0]).stem}'), "
             f"or delete {results}/ (or its {MARKER}) to start over there",
-            source=", ".join(config_files))
+            source=", ".join(config_files),
+        )
 
 
 def claim(results: str, config_files: Sequence[str]) -> None:

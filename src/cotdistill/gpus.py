@@ -35,17 +35,28 @@ def machine_gpus() -> list[str]:
         return [d for d in visible.split(",") if d.strip()]
     if shutil.which("nvidia-smi") is None:
         return []
-    out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
-def claim(n: int, devices: Sequence[str], lock_dir: Path = LOCK_DIR,
-          timeout_s: float | None = None, poll_s: float = 1.0) -> list[str]:
+def claim(
+    n: int,
+    devices: Sequence[str],
+    lock_dir: Path = LOCK_DIR,
+    timeout_s: float | None = None,
+    poll_s: float = 1.0,
+) -> list[str]:
     """Lock ``n`` of ``devices`` for this process and return them; wait while all are taken."""
     if n > len(devices):
-        raise RuntimeError(f"this job asks for {n} GPUs but the machine has {len(devices)} "
-                           f"({','.join(devices) or 'none'}): lower its 'gpu' resource")
+        raise RuntimeError(
+            f"this job asks for {n} GPUs but the machine has {len(devices)} "
+            f"({','.join(devices) or 'none'}): lower its 'gpu' resource"
+        )
     lock_dir.mkdir(parents=True, exist_ok=True)
     start, warned = time.monotonic(), False
     while True:
@@ -66,8 +77,9 @@ def claim(n: int, devices: Sequence[str], lock_dir: Path = LOCK_DIR,
         if timeout_s is not None and time.monotonic() - start > timeout_s:
             raise TimeoutError(f"no {n} free GPU(s) among {list(devices)} within {timeout_s} s")
         if not warned:
-            log.warning("waiting for %d free GPU(s) among %s (locks in %s)", n, list(devices),
-                        lock_dir)
+            log.warning(
+                "waiting for %d free GPU(s) among %s (locks in %s)", n, list(devices), lock_dir
+            )
             warned = True
         time.sleep(poll_s)
 

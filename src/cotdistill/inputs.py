@@ -23,15 +23,20 @@ from .models import PACKAGE_PREFIX
 SPLITS = ("train", "test")
 
 
-def check_inputs(config: Mapping, source: str = "the config's inputs",
-                 cache: str | Path | None = None, notes: list[str] | None = None) -> None:
+def check_inputs(
+    config: Mapping,
+    source: str = "the config's inputs",
+    cache: str | Path | None = None,
+    notes: list[str] | None = None,
+) -> None:
     problems = input_problems(config, cache, notes)
     if problems:
         raise InvalidConfig(source, problems)
 
 
-def input_problems(config: Mapping, cache: str | Path | None = None,
-                   notes: list[str] | None = None) -> list[str]:
+def input_problems(
+    config: Mapping, cache: str | Path | None = None, notes: list[str] | None = None
+) -> list[str]:
     """``cache``: a JSON file remembering checks that passed, keyed by the entry and
     each file's size and modification time, so a dry run rereads only edited files.
     ``notes``: collects what passed but is worth saying (each rationale file's match)."""
@@ -39,14 +44,23 @@ def input_problems(config: Mapping, cache: str | Path | None = None,
     problems = []
     for name, spec in (config.get("datasets") or {}).items():
         if spec.get("source") == "jsonl":
-            problems += passed.check(("dataset", name, spec), (spec.get("files") or {}).values(),
-                                     lambda: dataset_problems(name, spec))
+            problems += passed.check(
+                ("dataset", name, spec),
+                (spec.get("files") or {}).values(),
+                lambda: dataset_problems(name, spec),
+            )
     for tname, tspec in (config.get("teachers") or {}).items():
         if tspec.get("backend") == "precomputed":
-            files = [f for d in (tspec.get("datasets") or {}) for split in SPLITS
-                     for f in teacher_split_files(config, tname, d, split)
-                     + (dataset_split_files(config, d, split) if d in config.get("datasets", {}) else [])]
-            datasets = {d: (config.get("datasets") or {}).get(d) for d in tspec.get("datasets") or {}}
+            files = [
+                f
+                for d in (tspec.get("datasets") or {})
+                for split in SPLITS
+                for f in teacher_split_files(config, tname, d, split)
+                + (dataset_split_files(config, d, split) if d in config.get("datasets", {}) else [])
+            ]
+            datasets = {
+                d: (config.get("datasets") or {}).get(d) for d in tspec.get("datasets") or {}
+            }
             # the conditions too: their budgets are checked against the rationales
             what = ("rationales", tname, tspec, datasets, config.get("conditions"))
             problems += passed.check(what, files, lambda: rationale_problems(config, tname, notes))
@@ -100,8 +114,9 @@ def server_problems(config: Mapping, done=lambda teacher, dataset: False) -> lis
     return problems
 
 
-def check_servers(config: Mapping, done=lambda teacher, dataset: False,
-                  source: str = "the config's teachers") -> None:
+def check_servers(
+    config: Mapping, done=lambda teacher, dataset: False, source: str = "the config's teachers"
+) -> None:
     problems = server_problems(config, done)
     if problems:
         raise InvalidConfig(source, problems)
@@ -126,8 +141,10 @@ def dataset_problems(name: str, spec: Mapping) -> list[str]:
             continue
         asked = (spec.get("subset") or {}).get(split)
         if asked and asked > len(every):
-            problems.append(f"'datasets.{name}.subset.{split}': asks for {asked} rows, and "
-                            f"{path} has {len(every)}. Fix: ask for at most {len(every)}, or remove it")
+            problems.append(
+                f"'datasets.{name}.subset.{split}': asks for {asked} rows, and "
+                f"{path} has {len(every)}. Fix: ask for at most {len(every)}, or remove it"
+            )
     if len(splits) == 2 and not spec.get("allow_overlap"):
         leaked = overlapping(splits["train"], splits["test"])
         if len(leaked):
@@ -148,22 +165,29 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
 
     problems = []
     for dataset in config["teachers"][teacher].get("datasets") or {}:
-        options = {k: v for k, v in teacher_spec(config, teacher, dataset).items()
-                   if k not in ("backend", "strip_answer")}
+        options = {
+            k: v
+            for k, v in teacher_spec(config, teacher, dataset).items()
+            if k not in ("backend", "strip_answer")
+        }
         try:
             reader = PrecomputedTeacher(**options)
         except (TypeError, CotDistillError):
             continue  # its options are named by the config check
         if "train" not in reader.files:
-            problems.append(f"'teachers.{teacher}.datasets.{dataset}.files': no file for the "
-                            "train split, whose rationales every condition trains on. Fix: add "
-                            "'train: PATH'")
+            problems.append(
+                f"'teachers.{teacher}.datasets.{dataset}.files': no file for the "
+                "train split, whose rationales every condition trains on. Fix: add "
+                "'train: PATH'"
+            )
         for split, path in reader.files.items():
             key = f"teachers.{teacher}.datasets.{dataset}.files.{split}"
             if split not in SPLITS:
-                problems.append(f"'{key}': the workflow reads rationales for the "
-                                f"{' and '.join(SPLITS)} splits, not '{split}'. Fix: name the "
-                                f"file under 'train' (the split the conditions train on)")
+                problems.append(
+                    f"'{key}': the workflow reads rationales for the "
+                    f"{' and '.join(SPLITS)} splits, not '{split}'. Fix: name the "
+                    f"file under 'train' (the split the conditions train on)"
+                )
                 continue
             if not Path(path).exists():
                 continue  # named by the config check
@@ -179,16 +203,24 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
             except CotDistillError as e:
                 problems.append(f"{e} ({key})")
                 continue
-            problem = coverage_problem(report, reader.min_coverage, data, rows["id"], file_ids,
-                                       key=f"teachers.{teacher}.datasets.{dataset}")
+            problem = coverage_problem(
+                report,
+                reader.min_coverage,
+                data,
+                rows["id"],
+                file_ids,
+                key=f"teachers.{teacher}.datasets.{dataset}",
+            )
             if problem:
                 problems.append(f"{path}: {problem} ({key})")
                 continue
             if notes is not None:
                 notes.append(f"{path}: {report.describe()} ({key})")
             if split == "train":
-                problems += [f"{p} (on the rationales of {path})" for p in
-                             full_budget_problems(config.get("conditions"), rows["rationale"])]
+                problems += [
+                    f"{p} (on the rationales of {path})"
+                    for p in full_budget_problems(config.get("conditions"), rows["rationale"])
+                ]
     return problems
 
 
@@ -200,20 +232,28 @@ def _split_rows(config: Mapping, dataset: str, split: str):
     spec = (config.get("datasets") or {}).get(dataset)
     if not spec or spec.get("source") not in ("jsonl", "synthetic"):
         return None
-    if spec.get("source") == "jsonl" and not Path((spec.get("files") or {}).get(split, "")).is_file():
+    if (
+        spec.get("source") == "jsonl"
+        and not Path((spec.get("files") or {}).get(split, "")).is_file()
+    ):
         return None
     with _quiet("cotdistill.data.loaders"):
         return load_dataset_split(spec, split)
 
 
 def _names_folder(model) -> bool:
-    return isinstance(model, str) and not model.startswith(PACKAGE_PREFIX) and (
-        Path(model).expanduser().exists() or model.startswith((".", "/", "~"))
-        or model.count("/") > 1)
+    return (
+        isinstance(model, str)
+        and not model.startswith(PACKAGE_PREFIX)
+        and (
+            Path(model).expanduser().exists()
+            or model.startswith((".", "/", "~"))
+            or model.count("/") > 1
+        )
+    )
 
 
-WEIGHT_FILES = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "*.pt",
-                "*.gguf")
+WEIGHT_FILES = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "*.pt", "*.gguf")
 
 
 def model_path_problem(model, gguf_file: str | None = None) -> str | None:
@@ -224,8 +264,10 @@ def model_path_problem(model, gguf_file: str | None = None) -> str | None:
         return None
     folder = Path(model).expanduser()
     if not folder.exists():
-        return (f"folder {model} not found. Fix: correct the path (relative to the working "
-                "directory), or give a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct")
+        return (
+            f"folder {model} not found. Fix: correct the path (relative to the working "
+            "directory), or give a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct"
+        )
     if not folder.is_dir():
         return None  # a file: loaders that take one say what they make of it
     if gguf_file:
@@ -239,9 +281,11 @@ def model_path_problem(model, gguf_file: str | None = None) -> str | None:
         if not missing:
             return None
     files = sorted(p.name for p in folder.iterdir())[:6]
-    return (f"folder {model} holds no {' and no '.join(missing)} (it holds "
-            f"{files or 'nothing'}). Fix: point to a folder written by save_pretrained, or "
-            "download the model into it (huggingface-cli download ID --local-dir FOLDER)")
+    return (
+        f"folder {model} holds no {' and no '.join(missing)} (it holds "
+        f"{files or 'nothing'}). Fix: point to a folder written by save_pretrained, or "
+        "download the model into it (huggingface-cli download ID --local-dir FOLDER)"
+    )
 
 
 def offline_hub_problem(model, gguf_file: str | None = None) -> str | None:
@@ -252,9 +296,11 @@ def offline_hub_problem(model, gguf_file: str | None = None) -> str | None:
         from huggingface_hub import try_to_load_from_cache
 
         if not isinstance(try_to_load_from_cache(model, "config.json"), str):
-            return (f"'{model}' is neither a local folder nor in the hub cache, and the hub "
-                    "is offline (HF_HUB_OFFLINE=1). Fix: download it where the hub is "
-                    "reachable, or point to a local folder")
+            return (
+                f"'{model}' is neither a local folder nor in the hub cache, and the hub "
+                "is offline (HF_HUB_OFFLINE=1). Fix: download it where the hub is "
+                "reachable, or point to a local folder"
+            )
     return None
 
 

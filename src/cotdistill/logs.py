@@ -28,7 +28,7 @@ def job_name(path: str) -> str:
     """'train tiny/rulebased/synthetic/cot_after/seed0' from the job's log path."""
     parts = Path(path).with_suffix("").parts
     if "logs" in parts:
-        parts = parts[parts.index("logs") + 1:]
+        parts = parts[parts.index("logs") + 1 :]
     return f"{parts[0]} {'/'.join(parts[1:])}".strip()
 
 
@@ -53,7 +53,7 @@ def job_log(path: str | None) -> Iterator[logging.Logger]:
     log_file = open(path, "w", buffering=1)
     terminal = os.fdopen(os.dup(2), "w", buffering=1)  # the terminal, kept for the last line
     sys.stderr.flush()
-    os.dup2(log_file.fileno(), 2)        # C libraries and subprocesses write here too
+    os.dup2(log_file.fileno(), 2)  # C libraries and subprocesses write here too
     saved_stderr, sys.stderr = sys.stderr, log_file  # tqdm and warnings write to sys.stderr
     handler = logging.StreamHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

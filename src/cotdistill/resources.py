@@ -20,7 +20,7 @@ DEFAULTS: dict[str, dict] = {
     "convert_model": {"mem_mb": 16000, "runtime": 60},
     "teacher": {"mem_mb": 16000, "runtime": 480},
     "train": {"mem_mb": 16000, "runtime": 480},
-    "evaluate": {"mem_mb": 8000, "runtime": 120},   # and the lens readouts
+    "evaluate": {"mem_mb": 8000, "runtime": 120},  # and the lens readouts
     "attribution": {"mem_mb": 16000, "runtime": 240},
     "attribution_figure": _SMALL,
     "attribution_table": _SMALL,

@@ -40,7 +40,7 @@ def _expected(mu: float, sd: float) -> float:
 class Design:
     n_seeds: int
     n_examples: int = 1221
-    seed_sd: float = 0.034    # SD of one run's accuracy across seeds (accuracy units)
+    seed_sd: float = 0.034  # SD of one run's accuracy across seeds (accuracy units)
     mu_a: float = 0.0
     mu_b: float = 0.0
 
@@ -52,7 +52,7 @@ class Design:
         return self.seed_sd / slope
 
     def truth(self) -> float:
-        sd = math.sqrt(THETA_SD ** 2 + GAMMA_SD ** 2 + self.seed_logit_sd() ** 2)
+        sd = math.sqrt(THETA_SD**2 + GAMMA_SD**2 + self.seed_logit_sd() ** 2)
         return _expected(self.mu_a, sd) - _expected(self.mu_b, sd)
 
     def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -63,20 +63,20 @@ class Design:
         for mu in (self.mu_a, self.mu_b):
             gamma = rng.normal(0, GAMMA_SD, self.n_examples)
             u = rng.normal(0, u_sd, (self.n_seeds, 1))
-            out.append(rng.random((self.n_seeds, self.n_examples))
-                       < _sigmoid(theta + gamma + mu + u))
+            out.append(
+                rng.random((self.n_seeds, self.n_examples)) < _sigmoid(theta + gamma + mu + u)
+            )
         return out[0], out[1]
 
 
 @dataclass(frozen=True)
 class Coverage:
-    coverage: float          # share of studies whose 95% interval holds the truth
-    false_supported: float   # share whose interval lies above 0 although the truth is <= 0
+    coverage: float  # share of studies whose 95% interval holds the truth
+    false_supported: float  # share whose interval lies above 0 although the truth is <= 0
     studies: int
 
 
-def coverage(design: Design, interval: Callable, studies: int = 2000,
-             seed: int = 0) -> Coverage:
+def coverage(design: Design, interval: Callable, studies: int = 2000, seed: int = 0) -> Coverage:
     """Run ``studies`` simulated studies through ``interval(a, b) -> Interval``."""
     rng = np.random.default_rng(seed)
     truth = design.truth()

@@ -30,8 +30,12 @@ FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ... _"
 def make_data(spec: Mapping, split: str, out: str) -> None:
     df = load_dataset_split(spec, split)
     skipped = df.attrs.get("skipped", {})
-    log.info("%s split: %d examples%s", split, len(df),
-             f" ({skipped['repeated_choices']} skipped: repeated choice texts)" if skipped else "")
+    log.info(
+        "%s split: %d examples%s",
+        split,
+        len(df),
+        f" ({skipped['repeated_choices']} skipped: repeated choice texts)" if skipped else "",
+    )
     write_table(df, out, params={"dataset": dict(spec), "split": split, "skipped": skipped})
 
 
@@ -39,8 +43,9 @@ def convert_model(spec: Mapping, out_dir: str) -> None:
     convert_to_hf(spec, out_dir)
 
 
-def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
-                    weights: str | None = None) -> None:
+def make_rationales(
+    spec: Mapping, data_path: str, split: str, out: str, weights: str | None = None
+) -> None:
     """``weights``: a converted local copy of the teacher's model (GGUF sources).
 
     Backends that generate write shards next to ``out`` (``SPLIT.shards/``) so
@@ -51,12 +56,21 @@ def make_rationales(spec: Mapping, data_path: str, split: str, out: str,
         spec = {**spec, "weights": weights}
     rat = run_teacher(spec, data, split, shard_dir=str(Path(out).with_suffix(".shards")))
     coverage = teacher_coverage(data, rat)
-    log.info("%d rationales for %d examples (%.1f%% coverage); teacher correct on %.1f%%; "
-             "stated answer unparsed on %.1f%%", coverage["rationales"], coverage["examples"],
-             100 * coverage["coverage"], 100 * coverage["teacher_accuracy"],
-             100 * coverage["unparsed"])
-    write_table(rat, out, params={"teacher": dict(spec), "split": split, "coverage": coverage},
-                upstream=[data_path])
+    log.info(
+        "%d rationales for %d examples (%.1f%% coverage); teacher correct on %.1f%%; "
+        "stated answer unparsed on %.1f%%",
+        coverage["rationales"],
+        coverage["examples"],
+        100 * coverage["coverage"],
+        100 * coverage["teacher_accuracy"],
+        100 * coverage["unparsed"],
+    )
+    write_table(
+        rat,
+        out,
+        params={"teacher": dict(spec), "split": split, "coverage": coverage},
+        upstream=[data_path],
+    )
 
 
 def teacher_coverage(data, rat) -> dict:
@@ -64,11 +78,14 @@ def teacher_coverage(data, rat) -> dict:
     share of stated answers that did not parse (over the covered ones), and how a
     rationale file was matched (``match``, precomputed teachers only)."""
     n = len(rat)
-    return {"examples": len(data), "rationales": n,
-            "coverage": n / len(data) if len(data) else 0.0,
-            "teacher_accuracy": float(rat["teacher_correct"].mean()) if n else 0.0,
-            "unparsed": float(rat["teacher_answer"].isna().mean()) if n else 0.0,
-            "match": rat.attrs.get("match")}
+    return {
+        "examples": len(data),
+        "rationales": n,
+        "coverage": n / len(data) if len(data) else 0.0,
+        "teacher_accuracy": float(rat["teacher_correct"].mean()) if n else 0.0,
+        "unparsed": float(rat["teacher_answer"].isna().mean()) if n else 0.0,
+        "match": rat.attrs.get("match"),
+    }
 
 
 def _refuse_leaks(train_data: str, test_data: str, allow_overlap: bool):
@@ -79,16 +96,27 @@ def _refuse_leaks(train_data: str, test_data: str, allow_overlap: bool):
     data, test = read_table(train_data), read_table(test_data)
     leaked = overlapping(data, test)
     if len(leaked) and not allow_overlap:
-        raise InputError(test_data, None, leak_problem(leaked, "this table", train_data),
-                         LEAK_FIX.format(key="the dataset's allow_overlap"))
+        raise InputError(
+            test_data,
+            None,
+            leak_problem(leaked, "this table", train_data),
+            LEAK_FIX.format(key="the dataset's allow_overlap"),
+        )
     if len(leaked):
         log.warning("%d test questions also appear in train (allow_overlap: true)", len(leaked))
     return data, test, leaked
 
 
-def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_data: str,
-                    rationales: str, out_train: str, scores: str | None = None,
-                    draw: int = 0) -> None:
+def make_conditions(
+    name: str,
+    spec: Mapping | None,
+    only_correct: bool,
+    train_data: str,
+    rationales: str,
+    out_train: str,
+    scores: str | None = None,
+    draw: int = 0,
+) -> None:
     """A condition's training table. ``scores``: the scores table of the source the
     condition reads, if it needs one; ``draw``: the training seed whose random draw a
     condition that draws makes (0 for the others). It reads no test row (leaks are
@@ -96,39 +124,88 @@ def make_conditions(name: str, spec: Mapping | None, only_correct: bool, train_d
     data = read_table(train_data)
     rat = read_table(rationales)
     table = read_table(scores) if scores else None
-    rows = cond.build_train(name, spec, data, rat, only_correct=only_correct, scores=table,
-                            scores_path=scores or "scores", rationales_path=rationales,
-                            draw=draw)
-    log.info("condition %s (draw %d): %d training rows (of %d examples)", name, draw,
-             len(rows), len(data))
+    rows = cond.build_train(
+        name,
+        spec,
+        data,
+        rat,
+        only_correct=only_correct,
+        scores=table,
+        scores_path=scores or "scores",
+        rationales_path=rationales,
+        draw=draw,
+    )
+    log.info(
+        "condition %s (draw %d): %d training rows (of %d examples)",
+        name,
+        draw,
+        len(rows),
+        len(data),
+    )
     kept = rows.attrs.get("budget")
     if kept:
-        log.info("its budget keeps %.0f%% of each rationale's %ss on average; %d of %d rows "
-                 "keep the whole rationale", 100 * kept["kept_share"], kept["unit"],
-                 kept["rows_kept_whole"], kept["rows"])
-    params = {"condition": name, "spec": spec, "only_correct": only_correct, "draw": draw,
-              "rows": len(rows), "examples": len(data),
-              "restates_answer": cond.answer_share(rows), "budget": kept}
+        log.info(
+            "its budget keeps %.0f%% of each rationale's %ss on average; %d of %d rows "
+            "keep the whole rationale",
+            100 * kept["kept_share"],
+            kept["unit"],
+            kept["rows_kept_whole"],
+            kept["rows"],
+        )
+    params = {
+        "condition": name,
+        "spec": spec,
+        "only_correct": only_correct,
+        "draw": draw,
+        "rows": len(rows),
+        "examples": len(data),
+        "restates_answer": cond.answer_share(rows),
+        "budget": kept,
+    }
     upstream = [train_data, rationales] + ([scores] if scores else [])
     write_table(rows, out_train, params=params, upstream=upstream)
 
 
-def make_condition_test(name: str, rationale_first: bool, train_data: str, test_data: str,
-                        out_test: str, allow_overlap: bool = False) -> None:
+def make_condition_test(
+    name: str,
+    rationale_first: bool,
+    train_data: str,
+    test_data: str,
+    out_test: str,
+    allow_overlap: bool = False,
+) -> None:
     """A condition's test table: the shared test prompts, and whether its students write
     a rationale first. Its own job, so a test-only edit re-evaluates but retrains nothing."""
     _, test_table, leaked = _refuse_leaks(train_data, test_data, allow_overlap)
     test = cond.build_test(test_table)
     test["rationale_first"] = bool(rationale_first)
-    log.info("condition %s: %d test questions (%s)", name, len(test),
-             "the student writes its rationale first" if rationale_first else "label first")
-    write_table(test, out_test, params={"condition": name, "rationale_first": rationale_first,
-                                        "overlap_with_train": len(leaked)},
-                upstream=[test_data])
+    log.info(
+        "condition %s: %d test questions (%s)",
+        name,
+        len(test),
+        "the student writes its rationale first" if rationale_first else "label first",
+    )
+    write_table(
+        test,
+        out_test,
+        params={
+            "condition": name,
+            "rationale_first": rationale_first,
+            "overlap_with_train": len(leaked),
+        },
+        upstream=[test_data],
+    )
 
 
-def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
-                     model_dir: str | None = None, threads: int = 1, progress: bool = True) -> None:
+def make_attribution(
+    spec: Mapping,
+    train_data: str,
+    rationales: str,
+    out: str,
+    model_dir: str | None = None,
+    threads: int = 1,
+    progress: bool = True,
+) -> None:
     """Scores of every training rationale's positions (see ``attribution.scores``).
 
     ``spec``: the resolved entry (``config.attribution_spec``); ``model_dir``: a
@@ -157,12 +234,21 @@ def make_attribution(spec: Mapping, train_data: str, rationales: str, out: str,
     model.to(pick_device(cfg.device))
     tok = load_tokenizer(path, **kw)
     table, summary = ig_scores(model, tok, examples, cfg, progress)
-    log.info("scored %d rationale tokens of %d examples; baseline %r (id %d); median "
-             "|delta| / |F(x) - F(baseline)| = %.2e", summary["tokens_scored"],
-             summary["examples"], summary["baseline_token"], summary["baseline_id"],
-             summary["median_rel_delta"])
-    write_table(table, out, params={"attribution": dict(spec), **summary},
-                upstream=upstream + ([model_dir] if model_dir else []))
+    log.info(
+        "scored %d rationale tokens of %d examples; baseline %r (id %d); median "
+        "|delta| / |F(x) - F(baseline)| = %.2e",
+        summary["tokens_scored"],
+        summary["examples"],
+        summary["baseline_token"],
+        summary["baseline_id"],
+        summary["median_rel_delta"],
+    )
+    write_table(
+        table,
+        out,
+        params={"attribution": dict(spec), **summary},
+        upstream=upstream + ([model_dir] if model_dir else []),
+    )
 
 
 def make_attribution_figure(scores: str, rationales: str, out: str, title: str) -> None:
@@ -171,9 +257,15 @@ def make_attribution_figure(scores: str, rationales: str, out: str, title: str) 
     shaded_rationales(read_table(scores), read_table(rationales), out, title=title)
 
 
-def make_attribution_table(units: list, scores: list[str], rationales: list[str], out_csv: str,
-                           out_md: str, out_html: str | None = None,
-                           data: list[str] = ()) -> None:
+def make_attribution_table(
+    units: list,
+    scores: list[str],
+    rationales: list[str],
+    out_csv: str,
+    out_md: str,
+    out_html: str | None = None,
+    data: list[str] = (),
+) -> None:
     from .attribution.quality import attribution_table, to_markdown
 
     table = attribution_table([tuple(u) for u in units], scores, rationales, list(data))
@@ -183,13 +275,23 @@ def make_attribution_table(units: list, scores: list[str], rationales: list[str]
     if out_html:
         from .plotting import write_html
 
-        write_html([("", table)], "Precision of the attributor's top-k rationale words against "
-                   "the known key words, beside random words.", out_html, "Attribution quality")
+        write_html(
+            [("", table)],
+            "Precision of the attributor's top-k rationale words against "
+            "the known key words, beside random words.",
+            out_html,
+            "Attribution quality",
+        )
     log.info("attribution table: %d rows", len(table))
 
 
-def make_student_base(spec: Mapping, train_data: str | None, rationales: str | None,
-                      out_dir: str, weights: str | None = None) -> None:
+def make_student_base(
+    spec: Mapping,
+    train_data: str | None,
+    rationales: str | None,
+    out_dir: str,
+    weights: str | None = None,
+) -> None:
     """A student's base folder. A scratch student's tokenizer is trained on the
     training data and rationales; a pretrained student reads neither."""
     from .students import prepare_student
@@ -200,15 +302,29 @@ def make_student_base(spec: Mapping, train_data: str | None, rationales: str | N
         # FORMAT_WORDS holds (A)..(E); a scratch tokenizer must also learn any letter beyond,
         # or a sixth choice could never be written (added only then: the vocabulary stays)
         beyond = " ".join(f"({x})" for x in letters(int(data["choices"].map(len).max()))[5:])
-        corpus = (list(data["question"]) + [" ".join(c) for c in data["choices"]]
-                  + list(rat["rationale"]) + [FORMAT_WORDS] + ([beyond] if beyond else []))
+        corpus = (
+            list(data["question"])
+            + [" ".join(c) for c in data["choices"]]
+            + list(rat["rationale"])
+            + [FORMAT_WORDS]
+            + ([beyond] if beyond else [])
+        )
     with saving(out_dir):
         prepare_student(spec, corpus, out_dir, weights=weights)
 
 
-def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: int,
-              out_model: str, out_log: str, threads: int = 1, progress: bool = True,
-              checkpoint_dir: str | None = None, checkpoint_every: int = 0) -> None:
+def train_run(
+    base_dir: str,
+    condition_train: str,
+    train_spec: Mapping,
+    seed: int,
+    out_model: str,
+    out_log: str,
+    threads: int = 1,
+    progress: bool = True,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 0,
+) -> None:
     """Train one run; with ``checkpoint_dir``, save a checkpoint there every
     ``checkpoint_every`` steps, resume from the one a killed attempt left, and
     delete it once the model is saved."""
@@ -216,22 +332,42 @@ def train_run(base_dir: str, condition_train: str, train_spec: Mapping, seed: in
     from .students import load_student, save_trained
     from .train import TrainConfig, train
 
-    cfg = TrainConfig.from_dict({**train_spec, "threads": threads,
-                                 "checkpoint_every": checkpoint_every})
+    cfg = TrainConfig.from_dict(
+        {**train_spec, "threads": threads, "checkpoint_every": checkpoint_every}
+    )
     rows = read_table(condition_train)
     model, tok = load_student(base_dir, seed)
-    history = train(model, tok, rows["prompt"], rows["target"], cfg, seed, progress=progress,
-                    checkpoint_dir=checkpoint_dir,
-                    base=json.loads((Path(base_dir) / "student.json").read_text()))
+    history = train(
+        model,
+        tok,
+        rows["prompt"],
+        rows["target"],
+        cfg,
+        seed,
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
+        base=json.loads((Path(base_dir) / "student.json").read_text()),
+    )
     last = history.iloc[-1]
-    log.info("trained %d steps: final loss %.4f, %.0f tokens/s", last["step"], last["loss"],
-             last["tokens_per_s"])
+    log.info(
+        "trained %d steps: final loss %.4f, %.0f tokens/s",
+        last["step"],
+        last["loss"],
+        last["tokens_per_s"],
+    )
     with saving(out_model):
         save_trained(model, tok, base_dir, seed, out_model)
-    write_table(history, out_log, params={"training": dict(train_spec), "seed": seed,
-                                          "examples": history.attrs.get("examples"),
-                                          "truncated": history.attrs.get("truncated")},
-                upstream=[condition_train])
+    write_table(
+        history,
+        out_log,
+        params={
+            "training": dict(train_spec),
+            "seed": seed,
+            "examples": history.attrs.get("examples"),
+            "truncated": history.attrs.get("truncated"),
+        },
+        upstream=[condition_train],
+    )
     checkpoints.remove(checkpoint_dir)
 
 
@@ -245,10 +381,17 @@ class LensJob:
     out: str
 
 
-def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
-                 out_predictions: str, out_metrics: str, threads: int = 1,
-                 progress: bool = True, lens: LensJob | None = None,
-                 condition_train: str | None = None) -> None:
+def evaluate_run(
+    model_dir: str,
+    condition_test: str,
+    eval_spec: Mapping,
+    out_predictions: str,
+    out_metrics: str,
+    threads: int = 1,
+    progress: bool = True,
+    lens: LensJob | None = None,
+    condition_train: str | None = None,
+) -> None:
     """Predictions and metrics of one trained run; with ``lens``, also its logit and
     tuned lens readouts (see ``lens.probe``) from the same loaded model.
     ``condition_train``: the run's training table, from whose longest target a
@@ -284,20 +427,37 @@ def evaluate_run(model_dir: str, condition_test: str, eval_spec: Mapping,
     summary["precision"] = precision
     if rationale_first:
         summary["max_new_tokens_rationale"] = int(cfg.max_new_tokens_rationale)
-    log.info("generation accuracy %.3f, choice accuracy %.3f, parse rate %.3f (n=%d)",
-             summary["gen_accuracy"], summary["choice_accuracy"], summary["gen_parse_rate"],
-             summary["n"])
-    write_table(pred, out_predictions, params={"evaluation": dict(eval_spec),
-                                               "max_new_tokens_rationale":
-                                               summary.get("max_new_tokens_rationale")},
-                upstream=[condition_test] + ([condition_train] if condition_train else []))
+    log.info(
+        "generation accuracy %.3f, choice accuracy %.3f, parse rate %.3f (n=%d)",
+        summary["gen_accuracy"],
+        summary["choice_accuracy"],
+        summary["gen_parse_rate"],
+        summary["n"],
+    )
+    write_table(
+        pred,
+        out_predictions,
+        params={
+            "evaluation": dict(eval_spec),
+            "max_new_tokens_rationale": summary.get("max_new_tokens_rationale"),
+        },
+        upstream=[condition_test] + ([condition_train] if condition_train else []),
+    )
     Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")
     if lens is not None:
         _lens_readouts(model, tok, model_dir, condition_test, out_predictions, lens, progress)
 
 
-def lens_run(model_dir: str, condition_train: str, condition_test: str, predictions: str,
-             lens_spec: Mapping, out: str, threads: int = 1, progress: bool = True) -> None:
+def lens_run(
+    model_dir: str,
+    condition_train: str,
+    condition_test: str,
+    predictions: str,
+    lens_spec: Mapping,
+    out: str,
+    threads: int = 1,
+    progress: bool = True,
+) -> None:
     """The lens readouts alone, of a run already evaluated (the workflow does both in
     ``evaluate_run``)."""
     import torch
@@ -307,65 +467,123 @@ def lens_run(model_dir: str, condition_train: str, condition_test: str, predicti
 
     torch.set_num_threads(max(1, threads))
     model, tok = load_trained(model_dir, pick_device(LensConfig.from_dict(lens_spec).device))
-    _lens_readouts(model, tok, model_dir, condition_test, predictions,
-                   LensJob(lens_spec, condition_train, out), progress)
+    _lens_readouts(
+        model,
+        tok,
+        model_dir,
+        condition_test,
+        predictions,
+        LensJob(lens_spec, condition_train, out),
+        progress,
+    )
 
 
-def _lens_readouts(model, tok, model_dir: str, condition_test: str, predictions: str,
-                   job: LensJob, progress: bool) -> None:
+def _lens_readouts(
+    model, tok, model_dir: str, condition_test: str, predictions: str, job: LensJob, progress: bool
+) -> None:
     from .lens.run import LensConfig, lens_table
     from .train import pick_device
 
     cfg = LensConfig.from_dict(job.spec)
     model.to(pick_device(cfg.device))  # a no-op unless lens.device differs from evaluation's
     # the predictions as written: what a reader of the run's files sees
-    table, summary = lens_table(model, tok, read_table(job.condition_train),
-                                read_table(condition_test), read_table(predictions), cfg, progress)
-    write_table(table, job.out, params={"lens": dict(job.spec or {}), **summary},
-                upstream=[model_dir, job.condition_train, condition_test, predictions])
+    table, summary = lens_table(
+        model,
+        tok,
+        read_table(job.condition_train),
+        read_table(condition_test),
+        read_table(predictions),
+        cfg,
+        progress,
+    )
+    write_table(
+        table,
+        job.out,
+        params={"lens": dict(job.spec or {}), **summary},
+        upstream=[model_dir, job.condition_train, condition_test, predictions],
+    )
 
 
-def make_lens_tables(lens_paths: list[str], fraction: float, out_curves: str, out_csv: str,
-                     out_md: str, condition_order: list[str] | None = None,
-                     out_html: str | None = None) -> None:
+def make_lens_tables(
+    lens_paths: list[str],
+    fraction: float,
+    out_curves: str,
+    out_csv: str,
+    out_md: str,
+    condition_order: list[str] | None = None,
+    out_html: str | None = None,
+) -> None:
     from .lens.summary import EMERGENCE_NOTE, summarise
     from .plotting import write_html
 
     found = summarise(lens_paths, fraction, out_curves, out_csv, out_md, condition_order)
     if out_html:
-        write_html([("", found)], EMERGENCE_NOTE.format(fraction=fraction), out_html,
-                   "Where the answer emerges")
+        write_html(
+            [("", found)],
+            EMERGENCE_NOTE.format(fraction=fraction),
+            out_html,
+            "Where the answer emerges",
+        )
     log.info("lens tables: %d runs, %d (condition, lens) rows", len(lens_paths), len(found))
 
 
-def make_lens_plot(lens_paths: list[str], out: str, title: str,
-                   condition_order: list[str] | None = None) -> None:
+def make_lens_plot(
+    lens_paths: list[str], out: str, title: str, condition_order: list[str] | None = None
+) -> None:
     from .lens.summary import curves, plot
 
     plot(curves(lens_paths), out, title, condition_order)
 
 
-def make_summary(predictions: list[str], verdict_spec: Mapping, datasets: Mapping,
-                 out_md: str, out_csv: str, out_html: str | None = None,
-                 emergence: str | None = None, lens: list[str] = (),
-                 train_logs: list[str] = (), condition_tables: list[str] = (),
-                 rationales: list[str] = (), data: list[str] = ()) -> None:
+def make_summary(
+    predictions: list[str],
+    verdict_spec: Mapping,
+    datasets: Mapping,
+    out_md: str,
+    out_csv: str,
+    out_html: str | None = None,
+    emergence: str | None = None,
+    lens: list[str] = (),
+    train_logs: list[str] = (),
+    condition_tables: list[str] = (),
+    rationales: list[str] = (),
+    data: list[str] = (),
+) -> None:
     """results/summary.md: a verdict per claim and unit, decided from the runs'
     predictions (see ``verdicts``), and what the students were trained on (``summary``)."""
     from .data.synthetic import CLAIM_NOTES
     from .summary import write_summary
     from .verdicts import Settings
 
-    notes = list(CLAIM_NOTES) if any((d or {}).get("source") == "synthetic"
-                                     for d in datasets.values()) else []
-    write_summary(predictions, Settings.from_dict(verdict_spec), out_md, out_csv, out_html,
-                  emergence=emergence, lens=lens, train_logs=train_logs,
-                  condition_tables=condition_tables, rationales=rationales, data=data,
-                  notes=notes)
+    notes = (
+        list(CLAIM_NOTES)
+        if any((d or {}).get("source") == "synthetic" for d in datasets.values())
+        else []
+    )
+    write_summary(
+        predictions,
+        Settings.from_dict(verdict_spec),
+        out_md,
+        out_csv,
+        out_html,
+        emergence=emergence,
+        lens=lens,
+        train_logs=train_logs,
+        condition_tables=condition_tables,
+        rationales=rationales,
+        data=data,
+        notes=notes,
+    )
 
 
-def make_sweeps(predictions: list[str], condition_tables: list[str], points: list,
-                verdict_spec: Mapping, out: Mapping[str, str], plots: Mapping[tuple, str]) -> None:
+def make_sweeps(
+    predictions: list[str],
+    condition_tables: list[str],
+    points: list,
+    verdict_spec: Mapping,
+    out: Mapping[str, str],
+    plots: Mapping[tuple, str],
+) -> None:
     """The sweep tables (``out``: csv, md, html) and a curve plot per unit (``plots``:
     (student, teacher, dataset) -> png), from the runs' predictions and the condition
     tables' budget shares (see ``curves``)."""
@@ -384,14 +602,31 @@ def make_sweeps(predictions: list[str], condition_tables: list[str], points: lis
     shown = curves.display(table)
     lines = curves.sentence(smallest)
     Path(out["md"]).write_text(
-        "# Sweeps\n\n" + "\n".join(f"- {line}" for line in lines) + "\n\n"
-        + aggregate.markdown(smallest.drop(columns=["sweep"]), "The smallest budget that keeps "
-                             "the rationale's benefit, by the fixed-sequence rule below.")
-        + "\n" + aggregate.markdown(shown, curves.NOTE))
-    write_html([("Smallest budgets", smallest.drop(columns=["sweep"])), ("Points", shown)],
-               "\n".join(lines + [curves.NOTE]), out["html"], "Sweeps")
+        "# Sweeps\n\n"
+        + "\n".join(f"- {line}" for line in lines)
+        + "\n\n"
+        + aggregate.markdown(
+            smallest.drop(columns=["sweep"]),
+            "The smallest budget that keeps "
+            "the rationale's benefit, by the fixed-sequence rule below.",
+        )
+        + "\n"
+        + aggregate.markdown(shown, curves.NOTE)
+    )
+    write_html(
+        [("Smallest budgets", smallest.drop(columns=["sweep"])), ("Points", shown)],
+        "\n".join(lines + [curves.NOTE]),
+        out["html"],
+        "Sweeps",
+    )
     for unit, png in plots.items():
-        curves.plot(table, curves.reference_lines(matrices, unit, settings.metric), unit,
-                    points, png, settings)
+        curves.plot(
+            table,
+            curves.reference_lines(matrices, unit, settings.metric),
+            unit,
+            points,
+            png,
+            settings,
+        )
     for line in lines:
         log.info("%s", line)

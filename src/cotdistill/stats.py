@@ -57,15 +57,16 @@ def _check(*matrices: np.ndarray) -> list[np.ndarray]:
         if m.ndim != 2 or m.size == 0:
             raise ValueError(f"expected a (seeds, examples) matrix, got shape {m.shape}")
     if len({m.shape[1] for m in out}) != 1:
-        raise ValueError(f"paired matrices cover different numbers of examples: "
-                         f"{[m.shape for m in out]}")
+        raise ValueError(
+            f"paired matrices cover different numbers of examples: {[m.shape for m in out]}"
+        )
     return out
 
 
 def _replicates(matrix: np.ndarray, seeds: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(n_boot,) means of ``matrix`` under drawn seeds (n_boot, S) and example
     weights (n_boot, N) that sum to one per replicate."""
-    per_seed = weights @ matrix.T                       # (n_boot, S): each run's weighted accuracy
+    per_seed = weights @ matrix.T  # (n_boot, S): each run's weighted accuracy
     return np.take_along_axis(per_seed, seeds, axis=1).mean(axis=1)
 
 
@@ -76,8 +77,9 @@ def _draws(n_seeds: int, n_examples: int, n_boot: int, seed: int):
     they are drawn once: the multinomial is most of an aggregate job's time otherwise."""
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
-    weights = rng.multinomial(n_examples, np.full(n_examples, 1.0 / n_examples),
-                              size=n_boot) / n_examples  # (n_boot, N)
+    weights = (
+        rng.multinomial(n_examples, np.full(n_examples, 1.0 / n_examples), size=n_boot) / n_examples
+    )  # (n_boot, N)
     seeds.flags.writeable = weights.flags.writeable = False  # shared by every caller
     return seeds, weights, rng.bit_generator.state
 
@@ -88,8 +90,9 @@ def _continue(state: dict) -> np.random.Generator:
     return rng
 
 
-def bootstrap_accuracy_interval(correct, n_boot: int = N_BOOT, seed: int = 0,
-                                level: float = 0.95) -> Interval:
+def bootstrap_accuracy_interval(
+    correct, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Mean accuracy with a two-level percentile bootstrap interval (the method before
     the Welch interval; kept for the coverage comparison)."""
     (m,) = _check(correct)
@@ -99,18 +102,21 @@ def bootstrap_accuracy_interval(correct, n_boot: int = N_BOOT, seed: int = 0,
     return Interval(float(m.mean()), *map(float, np.percentile(reps, [tail, 100 - tail])))
 
 
-def bootstrap_paired_difference(a, b, n_boot: int = N_BOOT, seed: int = 0,
-                                level: float = 0.95) -> Interval:
+def bootstrap_paired_difference(
+    a, b, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95
+) -> Interval:
     """Accuracy of ``a`` minus accuracy of ``b`` with the paired two-level percentile
-    bootstrap used before the Welch interval (kept for the coverage comparison): every replicate draws the same examples for
-    both conditions, and seeds for each condition (runs of two conditions share
-    no training, so their seeds are not paired)."""
+    bootstrap used before the Welch interval (kept for the coverage comparison): every
+    replicate draws the same examples for both conditions, and seeds for each condition
+    (runs of two conditions share no training, so their seeds are not paired)."""
     a, b = _check(a, b)
     seeds_a, weights, state = _draws(a.shape[0], a.shape[1], n_boot, seed)
     seeds_b = _continue(state).integers(0, b.shape[0], size=(n_boot, b.shape[0]))
     reps = _replicates(a, seeds_a, weights) - _replicates(b, seeds_b, weights)
     tail = 100 * (1 - level) / 2
-    return Interval(float(a.mean() - b.mean()), *map(float, np.percentile(reps, [tail, 100 - tail])))
+    return Interval(
+        float(a.mean() - b.mean()), *map(float, np.percentile(reps, [tail, 100 - tail]))
+    )
 
 
 def _components(matrices: Sequence[np.ndarray], weights: Sequence[float]):
@@ -136,8 +142,9 @@ def _satterthwaite(parts) -> tuple[float, float]:
     return var, float(var * var / denom) if denom > 0 else math.inf
 
 
-def contrast(matrices: Sequence, weights: Sequence[float], level: float = 0.95,
-             null: float = 0.0) -> Interval:
+def contrast(
+    matrices: Sequence, weights: Sequence[float], level: float = 0.95, null: float = 0.0
+) -> Interval:
     """sum_i w_i * accuracy_i over conditions ``matrices[i]`` (seeds_i, examples), the
     same examples in every matrix, with its Welch/t composite interval and the
     one-sided p-values of being above / below ``null``.
@@ -163,8 +170,9 @@ def contrast(matrices: Sequence, weights: Sequence[float], level: float = 0.95,
         return Interval(est, est, est, above, below, df, 0.0)
     q = float(stdtrit(df, 0.5 + level / 2))
     z = (est - null) / se
-    return Interval(est, est - q * se, est + q * se, float(stdtr(df, -z)), float(stdtr(df, z)),
-                    df, se)
+    return Interval(
+        est, est - q * se, est + q * se, float(stdtr(df, -z)), float(stdtr(df, z)), df, se
+    )
 
 
 def accuracy_interval(correct, level: float = 0.95) -> Interval:
@@ -192,8 +200,8 @@ class Share:
     low: float
     high: float
     retained: float
-    p_keeps: float       # one-sided p of "share >= retained"
-    p_loses: float       # one-sided p of "share < retained"
+    p_keeps: float  # one-sided p of "share >= retained"
+    p_loses: float  # one-sided p of "share < retained"
 
 
 def retained_share(x, ref, base, retained: float, level: float = 0.95) -> Share:
@@ -212,10 +220,12 @@ def retained_share(x, ref, base, retained: float, level: float = 0.95) -> Share:
     estimate = gain_x / gain_ref if gain_ref != 0 else math.nan
     q2 = float(stdtrit(at_r.df, 0.5 + level / 2)) ** 2
     # the contrast's variance is a0 + a1 r + a2 r^2; three values of r give the coefficients
-    v0, v1, v_1 = (_satterthwaite(_components([x, ref, base], [1.0, -r, r - 1.0])[1])[0]
-                   for r in (0.0, 1.0, -1.0))
+    v0, v1, v_1 = (
+        _satterthwaite(_components([x, ref, base], [1.0, -r, r - 1.0])[1])[0]
+        for r in (0.0, 1.0, -1.0)
+    )
     a0, a1, a2 = v0, (v1 - v_1) / 2, (v1 + v_1) / 2 - v0
-    qa, qb, qc = gain_ref ** 2 - q2 * a2, -2 * gain_x * gain_ref - q2 * a1, gain_x ** 2 - q2 * a0
+    qa, qb, qc = gain_ref**2 - q2 * a2, -2 * gain_x * gain_ref - q2 * a1, gain_x**2 - q2 * a0
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:
         root = math.sqrt(disc)

@@ -30,8 +30,14 @@ ADAPTER_ORIGIN = "adapter_base.json"  # beside a LoRA run's adapters: the base t
 SPECIAL = {"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"}
 # gelu_pytorch_tanh is GPT-2's own tanh GELU (gelu_new) as one fused kernel each way:
 # the same function to float rounding, and training steps about 15% faster on a CPU
-SCRATCH_DEFAULTS = {"n_layer": 2, "n_head": 4, "n_embd": 128, "n_positions": 256,
-                    "vocab_size": 4000, "activation_function": "gelu_pytorch_tanh"}
+SCRATCH_DEFAULTS = {
+    "n_layer": 2,
+    "n_head": 4,
+    "n_embd": 128,
+    "n_positions": 256,
+    "vocab_size": 4000,
+    "activation_function": "gelu_pytorch_tanh",
+}
 
 
 def train_word_tokenizer(texts: Iterable[str], vocab_size: int):
@@ -42,13 +48,16 @@ def train_word_tokenizer(texts: Iterable[str], vocab_size: int):
     tok = Tokenizer(models.WordLevel(unk_token=SPECIAL["unk_token"]))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # words joined by single spaces
-    trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL.values()))
+    trainer = trainers.WordLevelTrainer(
+        vocab_size=vocab_size, special_tokens=list(SPECIAL.values())
+    )
     tok.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL)
 
 
-def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str | Path,
-                    weights: str | None = None) -> None:
+def prepare_student(
+    spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str | Path, weights: str | None = None
+) -> None:
     """Write the student's base folder: tokenizer + ``student.json``.
 
     ``weights``: a local folder to load the pretrained model from instead of
@@ -64,19 +73,25 @@ def prepare_student(spec: Mapping[str, Any], corpus: Iterable[str], out_dir: str
         log.info("trained a word-level tokenizer with %d entries", len(tok))
     elif kind == "pretrained":
         from transformers import AutoTokenizer
+
         path, kw = locate(spec, weights)
         tok = AutoTokenizer.from_pretrained(path, **kw)
         tok.save_pretrained(out)
         arch = {}
     else:
-        raise ConfigError("students.*.kind", f"unknown kind '{kind}'",
-                          "use 'scratch_gpt2' or 'pretrained'")
-    (out / "student.json").write_text(json.dumps(
-        {"spec": dict(spec), "architecture": arch, "weights": weights}, indent=2, sort_keys=True))
+        raise ConfigError(
+            "students.*.kind", f"unknown kind '{kind}'", "use 'scratch_gpt2' or 'pretrained'"
+        )
+    (out / "student.json").write_text(
+        json.dumps(
+            {"spec": dict(spec), "architecture": arch, "weights": weights}, indent=2, sort_keys=True
+        )
+    )
 
 
 def load_tokenizer(base_dir: str | Path, **kwargs):
     from transformers import AutoTokenizer
+
     tok = AutoTokenizer.from_pretrained(base_dir, **kwargs)
     if tok.pad_token is None:  # GPT-2 style tokenizers ship without one
         tok.pad_token = tok.eos_token
@@ -113,7 +128,8 @@ def save_trained(model, tok, base_dir: str | Path, seed: int, out_dir: str | Pat
     if hasattr(model, "peft_config"):
         model.save_pretrained(out_dir)
         (out_dir / ADAPTER_ORIGIN).write_text(
-            json.dumps({"base_dir": str(base_dir), "seed": seed}, indent=2) + "\n")
+            json.dumps({"base_dir": str(base_dir), "seed": seed}, indent=2) + "\n"
+        )
     else:
         for_saving(model).save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
@@ -129,8 +145,13 @@ def load_student(base_dir: str | Path, seed: int):
     torch.manual_seed(seed)
     if meta["spec"]["kind"] == "scratch_gpt2":
         arch = {k: v for k, v in meta["architecture"].items() if k != "vocab_size"}
-        config = GPT2Config(vocab_size=len(tok), bos_token_id=tok.eos_token_id,
-                            eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **arch)
+        config = GPT2Config(
+            vocab_size=len(tok),
+            bos_token_id=tok.eos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+            **arch,
+        )
         model = GPT2LMHeadModel(config)
     else:
         spec = meta["spec"]
@@ -141,8 +162,10 @@ def load_student(base_dir: str | Path, seed: int):
     spec = meta["spec"]
     if spec.get("gradient_checkpointing"):
         # renamed in recent transformers; older releases only have the first name
-        enable = (getattr(model, "activation_checkpointing_enable", None)
-                  or model.gradient_checkpointing_enable)
+        enable = (
+            getattr(model, "activation_checkpointing_enable", None)
+            or model.gradient_checkpointing_enable
+        )
         enable()
         model.config.use_cache = False  # the cache is useless while training and clashes with it
     if spec.get("lora"):
@@ -155,16 +178,26 @@ def add_lora(model, lora: Mapping[str, Any]):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ConfigError("students.*.lora", "LoRA needs the peft package",
-                          "pip install 'cotdistill[lora]' or remove 'lora:'") from e
-    config = LoraConfig(r=int(lora.get("r", 8)), lora_alpha=int(lora.get("alpha", 16)),
-                        lora_dropout=float(lora.get("dropout", 0.0)),
-                        target_modules=lora.get("target_modules") or "all-linear",
-                        task_type="CAUSAL_LM")
+        raise ConfigError(
+            "students.*.lora",
+            "LoRA needs the peft package",
+            "pip install 'cotdistill[lora]' or remove 'lora:'",
+        ) from e
+    config = LoraConfig(
+        r=int(lora.get("r", 8)),
+        lora_alpha=int(lora.get("alpha", 16)),
+        lora_dropout=float(lora.get("dropout", 0.0)),
+        target_modules=lora.get("target_modules") or "all-linear",
+        task_type="CAUSAL_LM",
+    )
     model = get_peft_model(model, config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log.info("LoRA: %d trainable parameters (%.2f%% of %d)", trainable,
-             100 * trainable / model.num_parameters(), model.num_parameters())
+    log.info(
+        "LoRA: %d trainable parameters (%.2f%% of %d)",
+        trainable,
+        100 * trainable / model.num_parameters(),
+        model.num_parameters(),
+    )
     return model
 
 
@@ -174,4 +207,3 @@ def for_saving(model):
         model = model.merge_and_unload()
     model.config.use_cache = True
     return model
-

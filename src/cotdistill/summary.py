@@ -44,17 +44,24 @@ def rationale_table(paths: Sequence[str]) -> pd.DataFrame:
         match = coverage.get("match") or {}
         where = Counter(answer_position(r) for r in rat["rationale"])
         n = max(len(rat), 1)
-        rows.append({"teacher": Path(path).parent.parent.name, "dataset": Path(path).parent.name,
-                     "questions": coverage.get("examples", ""),
-                     "covered": len(rat), "coverage (%)": _pct(coverage.get("coverage")),
-                     "matched by": match.get("by", ""),
-                     "teacher correct (%)": _pct(rat["teacher_correct"].mean()),
-                     "answer unparsed (%)": _pct(rat["teacher_answer"].isna().mean()),
-                     "states answer first (%)": _pct(where["start"] / n),
-                     "states answer last (%)": _pct(where["end"] / n),
-                     "no answer statement (%)": _pct(where[None] / n),
-                     "answer stripped": int(rat["answer_stripped"].sum())
-                     if "answer_stripped" in rat else "off"})
+        rows.append(
+            {
+                "teacher": Path(path).parent.parent.name,
+                "dataset": Path(path).parent.name,
+                "questions": coverage.get("examples", ""),
+                "covered": len(rat),
+                "coverage (%)": _pct(coverage.get("coverage")),
+                "matched by": match.get("by", ""),
+                "teacher correct (%)": _pct(rat["teacher_correct"].mean()),
+                "answer unparsed (%)": _pct(rat["teacher_answer"].isna().mean()),
+                "states answer first (%)": _pct(where["start"] / n),
+                "states answer last (%)": _pct(where["end"] / n),
+                "no answer statement (%)": _pct(where[None] / n),
+                "answer stripped": int(rat["answer_stripped"].sum())
+                if "answer_stripped" in rat
+                else "off",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -64,7 +71,8 @@ RATIONALE_NOTE = (
     "(an answer naming no single letter is unparsed and counts as incorrect). Where each "
     "rationale states its answer, after strip_answer if set: first (it opens with the "
     "statement, the answer-first style: a rationale 'before' the label then states the label "
-    "first), last (its last sentence, the reason-first style), or not at all.")
+    "first), last (its last sentence, the reason-first style), or not at all."
+)
 
 
 def coverage_warnings(table: pd.DataFrame) -> list[str]:
@@ -72,11 +80,13 @@ def coverage_warnings(table: pd.DataFrame) -> list[str]:
     out = []
     for r in table.to_dict("records"):
         if r["questions"] != "" and r["covered"] < r["questions"]:
-            out.append(f"{r['teacher']} / {r['dataset']}: the teacher's rationales cover "
-                       f"{r['covered']} of {r['questions']} training questions "
-                       f"({r['coverage (%)']}%). Every condition, label_only too, trains on "
-                       f"these {r['covered']} only, by design: the conditions differ in their "
-                       "targets alone")
+            out.append(
+                f"{r['teacher']} / {r['dataset']}: the teacher's rationales cover "
+                f"{r['covered']} of {r['questions']} training questions "
+                f"({r['coverage (%)']}%). Every condition, label_only too, trains on "
+                f"these {r['covered']} only, by design: the conditions differ in their "
+                "targets alone"
+            )
     return out
 
 
@@ -87,14 +97,17 @@ def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) ->
     for path in condition_tables:
         p = Path(path)
         params = read_provenance(path).get("params") or {}
-        values = draws.setdefault((p.parent.parent.parent.name, p.parent.parent.name,
-                                   p.parent.name), {"restates": [], "kept": []})
+        values = draws.setdefault(
+            (p.parent.parent.parent.name, p.parent.parent.name, p.parent.name),
+            {"restates": [], "kept": []},
+        )
         if params.get("restates_answer") is not None:
             values["restates"].append(params["restates_answer"])
         if params.get("budget"):
             values["kept"].append(params["budget"]["kept_share"])
-    mean = {k: {name: sum(v) / len(v) if v else None for name, v in d.items()}
-            for k, d in draws.items()}
+    mean = {
+        k: {name: sum(v) / len(v) if v else None for name, v in d.items()} for k, d in draws.items()
+    }
     groups: dict[tuple, list] = {}
     for path in train_logs:
         ident = run_identity(path)
@@ -105,11 +118,18 @@ def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) ->
     for (student, teacher, dataset, condition), runs in groups.items():
         truncated = [t for _, t in runs if t is not None]
         shares = mean.get((teacher, dataset, condition), {})
-        rows.append({"student": student, "teacher": teacher, "dataset": dataset,
-                     "condition": condition, "rows trained on": runs[0][0],
-                     "truncated per seed": " / ".join(map(str, truncated)) or "n/a",
-                     "rationale restates the answer (%)": _pct(shares.get("restates")),
-                     "budget keeps (% of words)": _pct(shares.get("kept"))})
+        rows.append(
+            {
+                "student": student,
+                "teacher": teacher,
+                "dataset": dataset,
+                "condition": condition,
+                "rows trained on": runs[0][0],
+                "truncated per seed": " / ".join(map(str, truncated)) or "n/a",
+                "rationale restates the answer (%)": _pct(shares.get("restates")),
+                "budget keeps (% of words)": _pct(shares.get("kept")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -119,21 +139,27 @@ TARGETS_NOTE = (
     "always kept). Restates the answer: the rationale part holds the gold letter or a content "
     "word of the gold choice's text. Budget keeps: the mean share of a rationale's units that "
     "a key-token, random-token or masked condition keeps. Shares are means over a "
-    "condition's per-seed draws.")
+    "condition's per-seed draws."
+)
 
 
 def parse_warnings(runs: pd.DataFrame, prediction_paths: Sequence[str]) -> list[str]:
     """A line per rationale-first run group whose students wrote a parseable answer on
     fewer than 95% of the questions."""
-    first = {p for p in prediction_paths
-             if (read_provenance(p).get("params") or {}).get("max_new_tokens_rationale")}
+    first = {
+        p
+        for p in prediction_paths
+        if (read_provenance(p).get("params") or {}).get("max_new_tokens_rationale")
+    }
     out = []
     for key, g in runs[runs["predictions"].isin(first)].groupby(aggregate.KEYS, sort=False):
         rate = float(g["gen_parse_rate"].mean())
         if rate < PARSE_WARNING:
-            out.append(f"{' / '.join(key)}: a parseable answer on {100 * rate:.1f}% of the "
-                       f"questions (under {100 * PARSE_WARNING:.0f}%); unparsed answers count as "
-                       "wrong in generation accuracy (choice accuracy does not parse)")
+            out.append(
+                f"{' / '.join(key)}: a parseable answer on {100 * rate:.1f}% of the "
+                f"questions (under {100 * PARSE_WARNING:.0f}%); unparsed answers count as "
+                "wrong in generation accuracy (choice accuracy does not parse)"
+            )
     return out
 
 
@@ -155,18 +181,30 @@ def lens_pairs(lens_paths: Sequence[str]) -> dict:
     return out
 
 
-def write_summary(predictions: Sequence[str], settings: V.Settings, out_md: str, out_csv: str,
-                  out_html: str | None = None, emergence: str | None = None,
-                  lens: Sequence[str] = (), train_logs: Sequence[str] = (),
-                  condition_tables: Sequence[str] = (), rationales: Sequence[str] = (),
-                  data: Sequence[str] = (), notes: Sequence[str] = ()) -> pd.DataFrame:
+def write_summary(
+    predictions: Sequence[str],
+    settings: V.Settings,
+    out_md: str,
+    out_csv: str,
+    out_html: str | None = None,
+    emergence: str | None = None,
+    lens: Sequence[str] = (),
+    train_logs: Sequence[str] = (),
+    condition_tables: Sequence[str] = (),
+    rationales: Sequence[str] = (),
+    data: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> pd.DataFrame:
     """Decide every claim from the runs' predictions and write the summary page."""
     from .data.counts import data_section
 
     runs = aggregate.per_run(predictions)
-    table = V.verdicts(aggregate.correctness(runs), settings,
-                       pd.read_csv(emergence) if emergence else None,
-                       lens_pairs(lens) if lens else None)
+    table = V.verdicts(
+        aggregate.correctness(runs),
+        settings,
+        pd.read_csv(emergence) if emergence else None,
+        lens_pairs(lens) if lens else None,
+    )
     warnings = parse_warnings(runs, predictions)
     frames = [("Verdicts", table.drop(columns=["claim"]))]
     sections = []
@@ -190,12 +228,22 @@ def write_summary(predictions: Sequence[str], settings: V.Settings, out_md: str,
     if out_html:
         from .plotting import write_html
 
-        write_html(frames, "\n".join(list(notes) + [f"Warning: {w}" for w in warnings]),
-                   out_html, "Verdicts", preamble=V.settings_line(settings) + "\n\n" + V.RULES)
+        write_html(
+            frames,
+            "\n".join(list(notes) + [f"Warning: {w}" for w in warnings]),
+            out_html,
+            "Verdicts",
+            preamble=V.settings_line(settings) + "\n\n" + V.RULES,
+        )
     for r in table.to_dict("records"):
-        log.info("%s / %s / %s: %s: %s", r["student"], r["teacher"], r["dataset"], r["claim"],
-                 r["verdict"])
+        log.info(
+            "%s / %s / %s: %s: %s",
+            r["student"],
+            r["teacher"],
+            r["dataset"],
+            r["claim"],
+            r["verdict"],
+        )
     counts = table["verdict"].value_counts()
     log.info("verdicts: %s", ", ".join(f"{n} {v}" for v, n in counts.items()) or "none")
     return table
-

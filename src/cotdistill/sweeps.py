@@ -27,11 +27,11 @@ CONDITION_NAME = r"[A-Za-z0-9_.\-]+(?:@[A-Za-z_]+=[A-Za-z0-9_.\-]+)?"
 class Point:
     """One value of a sweep: the condition that trains it and what it varies."""
 
-    sweep: str        # the sweep's key: its base condition (or function)
-    function: str     # the registered condition function
+    sweep: str  # the sweep's key: its base condition (or function)
+    function: str  # the registered condition function
     param: str
     value: Any
-    condition: str    # the condition name its runs live under
+    condition: str  # the condition name its runs live under
 
 
 def point_name(base: str, param: str, value: Any) -> str:
@@ -52,8 +52,15 @@ def points(config: Mapping) -> list[Point]:
         for param, values in (params or {}).items():
             for value in values or []:
                 own = base in conditions and spec.get(param) == value
-                out.append(Point(base, function, param, value,
-                                 base if own else point_name(base, param, value)))
+                out.append(
+                    Point(
+                        base,
+                        function,
+                        param,
+                        value,
+                        base if own else point_name(base, param, value),
+                    )
+                )
     return out
 
 
@@ -94,21 +101,25 @@ def sweep_problems(config: Mapping) -> list[str]:
     problems = []
     for base, params in (config.get("sweeps") or {}).items():
         if base not in conditions and base not in REGISTRY:
-            problems.append(f"'sweeps.{base}': neither a condition of this config nor a "
-                            f"registered condition. Fix: use a condition name ({sorted(conditions)})"
-                            f" or a function ({sorted(REGISTRY)})")
+            problems.append(
+                f"'sweeps.{base}': neither a condition of this config nor a "
+                f"registered condition. Fix: use a condition name ({sorted(conditions)})"
+                f" or a function ({sorted(REGISTRY)})"
+            )
             continue
         spec = conditions.get(base) or {}
         for param, values in (params or {}).items():
             if len(set(map(_text, values))) < len(values):
-                problems.append(f"'sweeps.{base}.{param}': a value is repeated. Fix: give each "
-                                "value once")
+                problems.append(
+                    f"'sweeps.{base}.{param}': a value is repeated. Fix: give each value once"
+                )
             for value in values:
                 point = point_spec(spec, spec.get("function", base), param, value)
                 try:
                     resolve(point_name(base, param, value), point)
                 except ConfigError as e:
-                    problems.append(f"'sweeps.{base}.{param}': {e.problem} (value {value!r}). "
-                                    f"Fix: {e.fix}")
+                    problems.append(
+                        f"'sweeps.{base}.{param}': {e.problem} (value {value!r}). Fix: {e.fix}"
+                    )
                     break
     return problems

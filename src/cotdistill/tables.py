@@ -50,7 +50,9 @@ def code_version() -> str:
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
             cwd=Path(__file__).resolve().parent,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -68,8 +70,12 @@ def provenance(params: Any = None, upstream: Iterable[str | os.PathLike] = ()) -
     }
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike,
-                params: Any = None, upstream: Iterable[str | os.PathLike] = ()) -> None:
+def write_table(
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    params: Any = None,
+    upstream: Iterable[str | os.PathLike] = (),
+) -> None:
     """Write `df` to Parquet atomically, with provenance in the schema metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,37 +6,65 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-from .config import (attributor_model, condition_scores, lens_enabled, model_source,
-                     results_dir, units)
+from .config import (
+    attributor_model,
+    condition_scores,
+    lens_enabled,
+    model_source,
+    results_dir,
+    units,
+)
 from .models import needs_conversion
 
 RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
 BASE = "results/students/{student}/{teacher}/{dataset}/base"
-FINAL = ["results/tables/accuracy.csv", "results/tables/accuracy.md",
-         "results/tables/accuracy.tex", "results/tables/runs.csv",
-         "results/tables/comparisons.csv", "results/tables/comparisons.md",
-         "results/tables/comparisons.tex", "results/plots/accuracy.png",
-         "results/summary.md", "results/tables/verdicts.csv", "results/tables/accuracy.html",
-         "results/tables/comparisons.html", "results/summary.html"]
+FINAL = [
+    "results/tables/accuracy.csv",
+    "results/tables/accuracy.md",
+    "results/tables/accuracy.tex",
+    "results/tables/runs.csv",
+    "results/tables/comparisons.csv",
+    "results/tables/comparisons.md",
+    "results/tables/comparisons.tex",
+    "results/plots/accuracy.png",
+    "results/summary.md",
+    "results/tables/verdicts.csv",
+    "results/tables/accuracy.html",
+    "results/tables/comparisons.html",
+    "results/summary.html",
+]
 # a condition's training table per random draw (the seed for conditions that draw, else 0)
 CONDITION_TRAIN = "results/conditions/{teacher}/{dataset}/{condition}/train.draw{draw}.parquet"
 CONDITION_TEST = "results/conditions/{teacher}/{dataset}/{condition}/test.parquet"
 SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
 ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
-ATTRIBUTION_TABLES = ["results/tables/attribution.csv", "results/tables/attribution.md",
-                      "results/tables/attribution.html"]
+ATTRIBUTION_TABLES = [
+    "results/tables/attribution.csv",
+    "results/tables/attribution.md",
+    "results/tables/attribution.html",
+]
 RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
 TRAIN_DATA = "results/data/{dataset}/train.parquet"
-LENS_TABLES = ["results/tables/lens_curves.csv", "results/tables/lens_emergence.csv",
-               "results/tables/lens_emergence.md", "results/tables/lens_emergence.html"]
+LENS_TABLES = [
+    "results/tables/lens_curves.csv",
+    "results/tables/lens_emergence.csv",
+    "results/tables/lens_emergence.md",
+    "results/tables/lens_emergence.html",
+]
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
-SWEEP_TABLES = ["results/tables/sweeps.csv", "results/tables/sweeps.md",
-                "results/tables/sweeps.html"]
+SWEEP_TABLES = [
+    "results/tables/sweeps.csv",
+    "results/tables/sweeps.md",
+    "results/tables/sweeps.html",
+]
 SWEEP_PLOT = "results/plots/sweeps/{student}/{teacher}/{dataset}.png"
 # RUN as a pattern under any results folder: "{name}" matches one path part, "seed{seed}" a number
-_RUN_RE = re.compile(re.sub(r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)",
-                            re.escape(RUN.removeprefix("results/")))
-                     .replace(r"(?P<seed>[^/]+)", r"(?P<seed>\d+)") + "/")
+_RUN_RE = re.compile(
+    re.sub(
+        r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)", re.escape(RUN.removeprefix("results/"))
+    ).replace(r"(?P<seed>[^/]+)", r"(?P<seed>\d+)")
+    + "/"
+)
 
 
 def relocate(config: Mapping, path: str) -> str:
@@ -57,11 +85,17 @@ def run_identity(path: str | Path) -> dict:
 
 def final(config: Mapping) -> list[str]:
     """Everything ``rule all`` asks for."""
-    extra = ATTRIBUTION_TABLES + attribution_paths(config, ATTRIBUTION_FIGURE) \
-        if attribution_units(config) else []
+    extra = (
+        ATTRIBUTION_TABLES + attribution_paths(config, ATTRIBUTION_FIGURE)
+        if attribution_units(config)
+        else []
+    )
     if lens_enabled(config):
-        extra += LENS_TABLES + [LENS_PLOT.format(student=s, teacher=t, dataset=d)
-                                for t, d in units(config) for s in config["students"]]
+        extra += LENS_TABLES + [
+            LENS_PLOT.format(student=s, teacher=t, dataset=d)
+            for t, d in units(config)
+            for s in config["students"]
+        ]
     if config.get("sweeps"):
         extra += SWEEP_TABLES + list(sweep_plots(config).values())
     return [relocate(config, p) for p in FINAL + extra]
@@ -69,8 +103,11 @@ def final(config: Mapping) -> list[str]:
 
 def sweep_plots(config: Mapping) -> dict[tuple, str]:
     """(student, teacher, dataset) -> its sweep plot."""
-    return {(s, t, d): relocate(config, SWEEP_PLOT.format(student=s, teacher=t, dataset=d))
-            for t, d in units(config) for s in config["students"]}
+    return {
+        (s, t, d): relocate(config, SWEEP_PLOT.format(student=s, teacher=t, dataset=d))
+        for t, d in units(config)
+        for s in config["students"]
+    }
 
 
 def sweep_conditions(config: Mapping) -> list[str]:
@@ -78,21 +115,34 @@ def sweep_conditions(config: Mapping) -> list[str]:
     from .curves import REFERENCES
     from .sweeps import points
 
-    wanted = [p.condition for p in points(config)] + [c for c in REFERENCES
-                                                      if c in config["conditions"]]
+    wanted = [p.condition for p in points(config)] + [
+        c for c in REFERENCES if c in config["conditions"]
+    ]
     return list(dict.fromkeys(wanted))
 
 
 def sweep_inputs(config: Mapping) -> dict[str, list[str]]:
     """The predictions and training tables (their budget shares) of the sweep conditions."""
     wanted = set(sweep_conditions(config))
-    runs = [relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
-            for t, d in units(config) for s in config["students"] for c in wanted
-            for seed in config["seeds"]]
-    tables = list(dict.fromkeys(condition_train(config, t, d, c, seed) for t, d in units(config)
-                                for c in wanted for seed in config["seeds"]))
-    return {"predictions": sorted(f"{r}/predictions.parquet" for r in runs),
-            "conditions": sorted(tables)}
+    runs = [
+        relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
+        for t, d in units(config)
+        for s in config["students"]
+        for c in wanted
+        for seed in config["seeds"]
+    ]
+    tables = list(
+        dict.fromkeys(
+            condition_train(config, t, d, c, seed)
+            for t, d in units(config)
+            for c in wanted
+            for seed in config["seeds"]
+        )
+    )
+    return {
+        "predictions": sorted(f"{r}/predictions.parquet" for r in runs),
+        "conditions": sorted(tables),
+    }
 
 
 def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
@@ -112,29 +162,41 @@ def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
 
 
 def attribution_paths(config: Mapping, pattern: str) -> list[str]:
-    return [relocate(config, pattern.format(attributor=a, teacher=t, dataset=d))
-            for a, t, d in attribution_units(config)]
+    return [
+        relocate(config, pattern.format(attributor=a, teacher=t, dataset=d))
+        for a, t, d in attribution_units(config)
+    ]
 
 
 def scores_input(config: Mapping, condition: str, teacher: str, dataset: str) -> list[str]:
     """The scores table a condition reads, for exactly the conditions that need one."""
     name = condition_scores(config, condition)
-    return [] if name is None else [relocate(config, SCORES.format(
-        attributor=name, teacher=teacher, dataset=dataset))]
+    return (
+        []
+        if name is None
+        else [relocate(config, SCORES.format(attributor=name, teacher=teacher, dataset=dataset))]
+    )
 
 
-def attributor_model_input(config: Mapping, attributor: str, teacher: str,
-                           dataset: str) -> list[str]:
+def attributor_model_input(
+    config: Mapping, attributor: str, teacher: str, dataset: str
+) -> list[str]:
     """The model folder an attribution job reads: a trained run's, or converted weights."""
     entry = config["attribution"][attributor] or {}
     if entry.get("method") == "known":
         return []
     model = attributor_model(config, attributor)
     if "run" in model:
-        run = RUN.format(student=model["student"], teacher=teacher, dataset=dataset,
-                         condition=model["run"], seed=model["seed"])
-        return [relocate(config, f"{run}/model")] + adapter_base(config, model["student"],
-                                                                 teacher, dataset)
+        run = RUN.format(
+            student=model["student"],
+            teacher=teacher,
+            dataset=dataset,
+            condition=model["run"],
+            seed=model["seed"],
+        )
+        return [relocate(config, f"{run}/model")] + adapter_base(
+            config, model["student"], teacher, dataset
+        )
     if model.get("teacher"):
         return converted_weights(config, "teachers", teacher)
     return converted_weights(config, "attributors", attributor)
@@ -147,15 +209,18 @@ def adapter_base(config: Mapping, student: str, teacher: str, dataset: str) -> l
     return []
 
 
-def condition_train(config: Mapping, teacher: str, dataset: str, condition: str,
-                    seed: int | str) -> str:
+def condition_train(
+    config: Mapping, teacher: str, dataset: str, condition: str, seed: int | str
+) -> str:
     """The training table run ``seed`` of ``condition`` trains on: its own random draw
     when the condition draws at random, the one shared table otherwise."""
     from .conditions import draws
 
     draw = int(seed) if draws(condition, config["conditions"][condition]) else 0
-    return relocate(config, CONDITION_TRAIN.format(teacher=teacher, dataset=dataset,
-                                                   condition=condition, draw=draw))
+    return relocate(
+        config,
+        CONDITION_TRAIN.format(teacher=teacher, dataset=dataset, condition=condition, draw=draw),
+    )
 
 
 def rationale_first(config: Mapping, condition: str) -> bool:
@@ -167,9 +232,13 @@ def rationale_first(config: Mapping, condition: str) -> bool:
 
 def run_dirs(config: Mapping) -> list[str]:
     """Every (student, teacher, dataset, condition, seed) run folder the config asks for."""
-    return [relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
-            for t, d in units(config) for s in config["students"]
-            for c in config["conditions"] for seed in config["seeds"]]
+    return [
+        relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
+        for t, d in units(config)
+        for s in config["students"]
+        for c in config["conditions"]
+        for seed in config["seeds"]
+    ]
 
 
 def predictions(config: Mapping) -> list[str]:
@@ -182,9 +251,14 @@ def train_logs(config: Mapping) -> list[str]:
 
 def condition_tables(config: Mapping) -> list[str]:
     """Every training table the config's runs train on (one per random draw)."""
-    return list(dict.fromkeys(condition_train(config, t, d, c, seed)
-                              for t, d in units(config) for c in config["conditions"]
-                              for seed in config["seeds"]))
+    return list(
+        dict.fromkeys(
+            condition_train(config, t, d, c, seed)
+            for t, d in units(config)
+            for c in config["conditions"]
+            for seed in config["seeds"]
+        )
+    )
 
 
 def lens_claim_tables(config: Mapping) -> list[str]:
@@ -195,13 +269,16 @@ def lens_claim_tables(config: Mapping) -> list[str]:
     return [p for p in lens_tables(config) if run_identity(p)["condition"] in wanted]
 
 
-def lens_tables(config: Mapping, student: str | None = None, teacher: str | None = None,
-                dataset: str | None = None) -> list[str]:
+def lens_tables(
+    config: Mapping,
+    student: str | None = None,
+    teacher: str | None = None,
+    dataset: str | None = None,
+) -> list[str]:
     """Every run's lens.parquet, or one (student, teacher, dataset) unit's."""
     paths = [f"{run}/lens.parquet" for run in run_dirs(config)]
     want = {"student": student, "teacher": teacher, "dataset": dataset}
-    return [p for p in paths
-            if all(v is None or run_identity(p)[k] == v for k, v in want.items())]
+    return [p for p in paths if all(v is None or run_identity(p)[k] == v for k, v in want.items())]
 
 
 MODEL = "results/models/{owner}/{name}"

@@ -35,20 +35,20 @@ IGNORE = -100
 @dataclass
 class TrainConfig:
     epochs: float = 1.0
-    max_steps: int | None = None     # overrides epochs when set
+    max_steps: int | None = None  # overrides epochs when set
     batch_size: int = 16
     lr: float = 1e-3
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
     max_length: int = 256
-    loss_on: str = "target"          # "target" (prompt masked) or "all"
+    loss_on: str = "target"  # "target" (prompt masked) or "all"
     grad_clip: float = 1.0
     log_every: int = 10
     threads: int = 1
-    device: str = "auto"             # "auto", "cpu", "cuda"
-    precision: str = "fp32"          # "fp32", "bf16" (autocast; fp32 master weights) or "auto"
+    device: str = "auto"  # "auto", "cpu", "cuda"
+    precision: str = "fp32"  # "fp32", "bf16" (autocast; fp32 master weights) or "auto"
     micro_batch_size: int | None = None  # None: the whole batch in one pass
-    checkpoint_every: int = 0        # steps between checkpoints; 0: none
+    checkpoint_every: int = 0  # steps between checkpoints; 0: none
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -96,27 +96,29 @@ def _fit(tok, prompt_ids: list[int], target: str, max_length: int) -> tuple[list
     """(prompt ids, target ids without EOS) of an over-long pair, cut inside the rationale
     so that the answer statement and the EOS stay: the rationale loses its end; if even
     the prompt and the answer do not fit, the prompt loses its start."""
+
     def ids(text: str) -> list[int]:
         return tok(text, add_special_tokens=False)["input_ids"] if text else []
 
     m = _ANSWER_AT_START.match(target) or _ANSWER_AT_END.search(target)
     if m is None:  # no answer statement to protect: keep what fits, and the EOS
         if len(prompt_ids) > max_length - 1:
-            prompt_ids = prompt_ids[len(prompt_ids) - (max_length - 1):]
-        return prompt_ids, ids(target)[:max_length - 1 - len(prompt_ids)]
-    before, statement, after_ = target[:m.start()], target[m.start():m.end()], target[m.end():]
+            prompt_ids = prompt_ids[len(prompt_ids) - (max_length - 1) :]
+        return prompt_ids, ids(target)[: max_length - 1 - len(prompt_ids)]
+    before, statement, after_ = target[: m.start()], target[m.start() : m.end()], target[m.end() :]
     s_ids = ids(statement)
     room = max_length - 1 - len(s_ids) - len(prompt_ids)  # tokens left for the rationale
     if room < 0:
         prompt_ids, room = prompt_ids[-room:], 0  # cut the prompt's start
     b_ids, a_ids = ids(before), ids(after_)
     b_ids = b_ids[:room]
-    a_ids = a_ids[:room - len(b_ids)]
+    a_ids = a_ids[: room - len(b_ids)]
     return prompt_ids, b_ids + s_ids + a_ids
 
 
-def encode_pairs(tok, prompts: Sequence[str], targets: Sequence[str], max_length: int,
-                 loss_on: str) -> tuple[list[list[int]], list[list[int]], int]:
+def encode_pairs(
+    tok, prompts: Sequence[str], targets: Sequence[str], max_length: int, loss_on: str
+) -> tuple[list[list[int]], list[list[int]], int]:
     """Token ids and labels per example; prompt labels are IGNORE when loss_on='target'.
 
     Returns (input_ids, labels, n_truncated): two lists of one id list per example
@@ -162,12 +164,20 @@ def set_determinism(seed: int, threads: int) -> None:
 
 def micro_batches(idx: list[int], size: int | None) -> list[list[int]]:
     size = size or len(idx)
-    return [idx[i:i + size] for i in range(0, len(idx), size)]
+    return [idx[i : i + size] for i in range(0, len(idx), size)]
 
 
-def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: TrainConfig,
-          seed: int, progress: bool = True, checkpoint_dir=None,
-          base: dict | None = None) -> pd.DataFrame:
+def train(
+    model,
+    tok,
+    prompts: Sequence[str],
+    targets: Sequence[str],
+    cfg: TrainConfig,
+    seed: int,
+    progress: bool = True,
+    checkpoint_dir=None,
+    base: dict | None = None,
+) -> pd.DataFrame:
     """Fine-tune ``model`` in place; returns the training log (one row per logged step).
 
     With ``checkpoint_dir`` and ``cfg.checkpoint_every``, the state is saved every
@@ -183,8 +193,13 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
     model.to(device).train()
     inputs, labels, truncated = encode_pairs(tok, prompts, targets, cfg.max_length, cfg.loss_on)
     if truncated:
-        log.warning("%d of %d examples were longer than max_length=%d: cut inside their "
-                    "rationale (the answer and EOS kept)", truncated, len(inputs), cfg.max_length)
+        log.warning(
+            "%d of %d examples were longer than max_length=%d: cut inside their "
+            "rationale (the answer and EOS kept)",
+            truncated,
+            len(inputs),
+            cfg.max_length,
+        )
     steps_per_epoch = math.ceil(len(inputs) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     warmup = int(cfg.warmup_ratio * total)
@@ -194,17 +209,29 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
             (no_decay if p.ndim < 2 or "ln" in name or "norm" in name else decay).append(p)
     # the fused update is one kernel for all tensors: about 4x less optimizer time than
     # the per-tensor loop, which matters for small students (see benchmarks/training.py)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
-                            fused=device.type in ("cpu", "cuda"))
+    opt = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+        fused=device.type in ("cpu", "cuda"),
+    )
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / max(1, warmup) if s < warmup
-        else max(0.0, (total - s) / max(1, total - warmup)))
+        opt,
+        lambda s: (
+            (s + 1) / max(1, warmup)
+            if s < warmup
+            else max(0.0, (total - s) / max(1, total - warmup))
+        ),
+    )
     # when to save and log does not change the weights, so it is not part of the run's identity;
     # the base model is (its description and the shapes of what trains)
     settings = {k: v for k, v in vars(cfg).items() if k not in ("checkpoint_every", "log_every")}
-    settings["model"] = {"base": dict(base or {}), "trainable": [
-        (n, tuple(p.shape)) for n, p in model.named_parameters() if p.requires_grad]}
+    settings["model"] = {
+        "base": dict(base or {}),
+        "trainable": [(n, tuple(p.shape)) for n, p in model.named_parameters() if p.requires_grad],
+    }
     run_id = checkpoints.fingerprint(prompts, targets, settings, seed)
     rows, step, tokens, elapsed_before = [], 0, 0, 0.0
     state = checkpoints.load(checkpoint_dir, run_id) if cfg.checkpoint_every else None
@@ -215,8 +242,12 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         checkpoints.set_rng_state(state["rng"])
-        rows, step, tokens, elapsed_before = (state["log"], state["step"], state["tokens"],
-                                              state["elapsed_s"])
+        rows, step, tokens, elapsed_before = (
+            state["log"],
+            state["step"],
+            state["tokens"],
+            state["elapsed_s"],
+        )
         log.info("resumed from the checkpoint at step %d of %d", step, total)
     in_precision = autocast(precision, device)
     # one permutation per epoch from one generator, as an uninterrupted run draws them
@@ -228,13 +259,14 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
         while epoch < step // steps_per_epoch:
             order, epoch = torch.randperm(len(inputs), generator=gen).tolist(), epoch + 1
         start = (step % steps_per_epoch) * cfg.batch_size
-        idx = order[start:start + cfg.batch_size]
+        idx = order[start : start + cfg.batch_size]
         # the loss averages over target tokens: weight each piece by its share of them
         n_target = sum(sum(x != IGNORE for x in labels[i][1:]) for i in idx)
         loss_value = 0.0
         for piece in micro_batches(idx, cfg.micro_batch_size):
-            ids, mask, lab = collate([inputs[i] for i in piece], [labels[i] for i in piece],
-                                     tok.pad_token_id)
+            ids, mask, lab = collate(
+                [inputs[i] for i in piece], [labels[i] for i in piece], tok.pad_token_id
+            )
             ids, mask, lab = ids.to(device), mask.to(device), lab.to(device)
             share = int((lab[:, 1:] != IGNORE).sum()) / max(n_target, 1)
             if share == 0:
@@ -253,17 +285,38 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
         bar.update(1)
         if step % cfg.log_every == 0 or step == total or step == 1:
             elapsed = elapsed_before + time.perf_counter() - t0
-            rows.append({"step": step, "epoch": step / steps_per_epoch, "loss": loss_value,
-                         "lr": sched.get_last_lr()[0], "tokens": tokens,
-                         "elapsed_s": elapsed, "tokens_per_s": tokens / max(elapsed, 1e-9)})
+            rows.append(
+                {
+                    "step": step,
+                    "epoch": step / steps_per_epoch,
+                    "loss": loss_value,
+                    "lr": sched.get_last_lr()[0],
+                    "tokens": tokens,
+                    "elapsed_s": elapsed,
+                    "tokens_per_s": tokens / max(elapsed, 1e-9),
+                }
+            )
             bar.set_postfix(loss=f"{loss_value:.3f}")
-        if cfg.checkpoint_every and checkpoint_dir and step % cfg.checkpoint_every == 0 \
-                and step < total:
-            checkpoints.save(checkpoint_dir, {
-                "fingerprint": run_id, "step": step, "tokens": tokens, "log": list(rows),
-                "elapsed_s": elapsed_before + time.perf_counter() - t0,
-                "weights": checkpoints.trainable_state(model), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "rng": checkpoints.rng_state()})
+        if (
+            cfg.checkpoint_every
+            and checkpoint_dir
+            and step % cfg.checkpoint_every == 0
+            and step < total
+        ):
+            checkpoints.save(
+                checkpoint_dir,
+                {
+                    "fingerprint": run_id,
+                    "step": step,
+                    "tokens": tokens,
+                    "log": list(rows),
+                    "elapsed_s": elapsed_before + time.perf_counter() - t0,
+                    "weights": checkpoints.trainable_state(model),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "rng": checkpoints.rng_state(),
+                },
+            )
             log.info("checkpoint at step %d", step)
     bar.close()
     model.eval()
@@ -273,16 +326,24 @@ def train(model, tok, prompts: Sequence[str], targets: Sequence[str], cfg: Train
 
 
 @torch.no_grad()
-def target_loss(model, tok, prompts: Sequence[str], targets: Sequence[str], max_length: int = 256,
-                batch_size: int = 8, loss_on: str = "target") -> float:
+def target_loss(
+    model,
+    tok,
+    prompts: Sequence[str],
+    targets: Sequence[str],
+    max_length: int = 256,
+    batch_size: int = 8,
+    loss_on: str = "target",
+) -> float:
     """Mean per-token loss of ``model`` on the pairs (the training objective, no update)."""
     was_training = model.training
     model.eval()
     inputs, labels, _ = encode_pairs(tok, prompts, targets, max_length, loss_on)
     total, count = 0.0, 0
     for start in range(0, len(inputs), batch_size):
-        ids, mask, lab = collate(inputs[start:start + batch_size], labels[start:start + batch_size],
-                                 tok.pad_token_id)
+        ids, mask, lab = collate(
+            inputs[start : start + batch_size], labels[start : start + batch_size], tok.pad_token_id
+        )
         ids, mask, lab = (t.to(model.device) for t in (ids, mask, lab))
         n = int((lab[:, 1:] != IGNORE).sum())
         total += model(input_ids=ids, attention_mask=mask, labels=lab).loss.item() * n

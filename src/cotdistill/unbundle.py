@@ -43,8 +43,10 @@ def check_parts(folder: Path) -> tuple[dict, list[str]]:
             problems.append(f"{path}: missing (part of {len(manifest['parts'])}): copy it again")
             continue
         if path.stat().st_size != part["bytes"]:
-            problems.append(f"{path}: {path.stat().st_size} bytes, the manifest says "
-                            f"{part['bytes']}: copy it again")
+            problems.append(
+                f"{path}: {path.stat().st_size} bytes, the manifest says "
+                f"{part['bytes']}: copy it again"
+            )
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != part["sha256"]:
             problems.append(f"{path}: corrupt (sha256 differs from the manifest): copy it again")
@@ -75,8 +77,22 @@ def install(dest: Path) -> Path:
     """The bundled wheels in DEST/site (this Python's torch and transformers stay in use)."""
     site = dest / "site"
     wheels = sorted(str(w) for w in (dest / "wheels").glob("*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--quiet",
-                    "--upgrade", "--target", str(site), *wheels], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--quiet",
+            "--upgrade",
+            "--target",
+            str(site),
+            *wheels,
+        ],
+        check=True,
+    )
     return site
 
 
@@ -90,22 +106,38 @@ def main(argv=None) -> int:
     folder = Path(__file__).resolve().parent
     manifest, problems = check_parts(folder)
     if problems:
-        print("bundle not usable, nothing was started:\n" + "\n".join(f"  {p}" for p in problems),
-              file=sys.stderr)
+        print(
+            "bundle not usable, nothing was started:\n" + "\n".join(f"  {p}" for p in problems),
+            file=sys.stderr,
+        )
         return 2
     total = sum(p["bytes"] for p in manifest["parts"]) / MIB
-    print(f"{len(manifest['parts'])} parts checked ({total:.1f} MiB), commit "
-          f"{manifest.get('commit', '?')[:10]}")
+    print(
+        f"{len(manifest['parts'])} parts checked ({total:.1f} MiB), commit "
+        f"{manifest.get('commit', '?')[:10]}"
+    )
     if args.check_only:
         return 0
     dest = Path(args.dest).resolve()
     join_and_unpack(folder, manifest, dest)
     site = install(dest)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(site)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
-        "PATH": os.pathsep.join([str(site / "bin"), os.environ.get("PATH", "")])}
-    cmd = [sys.executable, "-m", "snakemake", "--cores", args.cores,
-           "--configfile", *manifest["configfiles"], *args.snakemake_args]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(site)] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+        ),
+        "PATH": os.pathsep.join([str(site / "bin"), os.environ.get("PATH", "")]),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        args.cores,
+        "--configfile",
+        *manifest["configfiles"],
+        *args.snakemake_args,
+    ]
     print("running:", " ".join(cmd), f"(in {dest / 'repo'})", flush=True)
     return subprocess.run(cmd, cwd=dest / "repo", env=env).returncode
 

@@ -65,8 +65,10 @@ DEFAULT_RETAINED = 0.8
 DEFAULT_MIN_PARSE_RATE = 0.5
 ALPHA = 0.05  # two-sided: each direction is tested at 2.5%
 BASE = "label_only"
-METRIC_WORDS = {"gen_accuracy": "generation accuracy (the label the student writes)",
-                "choice_accuracy": "choice accuracy (the letter the student scores highest)"}
+METRIC_WORDS = {
+    "gen_accuracy": "generation accuracy (the label the student writes)",
+    "choice_accuracy": "choice accuracy (the letter the student scores highest)",
+}
 
 Kind = Literal[">", "≥", "keeps", "earlier"]
 
@@ -76,8 +78,8 @@ class Settings:
     """The verdict rules' parameters (``verdicts:`` in the config)."""
 
     metric: str = DEFAULT_METRIC
-    margin: float = DEFAULT_MARGIN            # accuracy units
-    retained: float = DEFAULT_RETAINED        # share of the rationale's gain to keep
+    margin: float = DEFAULT_MARGIN  # accuracy units
+    retained: float = DEFAULT_RETAINED  # share of the rationale's gain to keep
     min_parse_rate: float = DEFAULT_MIN_PARSE_RATE
 
     @classmethod
@@ -111,37 +113,54 @@ class Claim:
 
 
 CLAIMS = (
-    Claim("after_beats_before", "a rationale after the label beats one before it",
-          (Part("cot_after", ">", "cot_before"),),
-          "Students trained to give the answer first and the teacher's reasoning after it "
-          "answer more test questions correctly than students trained to reason first."),
-    Claim("after_not_worse_than_before",
-          "a rationale after the label is at least as good as one before it",
-          (Part("cot_after", "≥", "cot_before"),),
-          "The weaker half of the same claim: answer-first students are no worse than "
-          "reason-first ones by more than the margin."),
-    Claim("shuffled_after_matches_after",
-          "shuffling the rationale's words after the label keeps its benefit",
-          (Part("shuffled_after", "keeps", "cot_after"),),
-          "If word order does not matter, a rationale with its words shuffled should keep "
-          "most of what the intact rationale adds over training on the label alone."),
-    Claim("key_tokens_suffice", "the key tokens alone keep the full rationale's benefit and "
-          "beat random tokens of the same budget",
-          (Part("keytokens_after", "keeps", "cot_after"),
-           Part("keytokens_after", ">", "randomtokens_after")),
-          "A few rationale words chosen by integrated gradients should keep most of the "
-          "rationale's gain, and more of it than the same number of random words."),
-    Claim("key_tokens_beat_answer_text",
-          "the key tokens carry more than the gold answer's text",
-          (Part("keytokens_after", ">", "answer_text_after"),),
-          "Key words often restate the answer. If they only did that, training on the gold "
-          "choice's text after the label would do as well as training on them."),
+    Claim(
+        "after_beats_before",
+        "a rationale after the label beats one before it",
+        (Part("cot_after", ">", "cot_before"),),
+        "Students trained to give the answer first and the teacher's reasoning after it "
+        "answer more test questions correctly than students trained to reason first.",
+    ),
+    Claim(
+        "after_not_worse_than_before",
+        "a rationale after the label is at least as good as one before it",
+        (Part("cot_after", "≥", "cot_before"),),
+        "The weaker half of the same claim: answer-first students are no worse than "
+        "reason-first ones by more than the margin.",
+    ),
+    Claim(
+        "shuffled_after_matches_after",
+        "shuffling the rationale's words after the label keeps its benefit",
+        (Part("shuffled_after", "keeps", "cot_after"),),
+        "If word order does not matter, a rationale with its words shuffled should keep "
+        "most of what the intact rationale adds over training on the label alone.",
+    ),
+    Claim(
+        "key_tokens_suffice",
+        "the key tokens alone keep the full rationale's benefit and "
+        "beat random tokens of the same budget",
+        (
+            Part("keytokens_after", "keeps", "cot_after"),
+            Part("keytokens_after", ">", "randomtokens_after"),
+        ),
+        "A few rationale words chosen by integrated gradients should keep most of the "
+        "rationale's gain, and more of it than the same number of random words.",
+    ),
+    Claim(
+        "key_tokens_beat_answer_text",
+        "the key tokens carry more than the gold answer's text",
+        (Part("keytokens_after", ">", "answer_text_after"),),
+        "Key words often restate the answer. If they only did that, training on the gold "
+        "choice's text after the label would do as well as training on them.",
+    ),
 )
-LENS_CLAIM = Claim("lens_after_emerges_earlier", "with a rationale after the label, the answer "
-                   "emerges at an earlier layer than with the label alone",
-                   (Part("cot_after", "earlier", "label_only"),),
-                   "Reading the answer out of every layer, the rationale-trained student "
-                   "settles on it in an earlier layer than the label-only student.")
+LENS_CLAIM = Claim(
+    "lens_after_emerges_earlier",
+    "with a rationale after the label, the answer "
+    "emerges at an earlier layer than with the label alone",
+    (Part("cot_after", "earlier", "label_only"),),
+    "Reading the answer out of every layer, the rationale-trained student "
+    "settles on it in an earlier layer than the label-only student.",
+)
 
 
 def claim_pairs() -> list[tuple[str, str]]:
@@ -150,6 +169,7 @@ def claim_pairs() -> list[tuple[str, str]]:
 
 
 # ---- one part in one unit --------------------------------------------------------
+
 
 @dataclass
 class PartResult:
@@ -162,7 +182,7 @@ class PartResult:
     high: float = math.nan
     p_support: float = math.nan
     p_contradict: float = math.nan
-    extra: str = ""             # the gain's interval for shares
+    extra: str = ""  # the gain's interval for shares
     verdict: str = NOT_JUDGED
 
 
@@ -177,13 +197,16 @@ def floor_gate(name: str, mats: Mapping[str, np.ndarray], s: Settings) -> str:
     if s.metric == "gen_accuracy" and "gen_parsed" in mats:
         rate = float(mats["gen_parsed"].mean())
         if rate < s.min_parse_rate:
-            return (f"{name}'s students wrote a parseable answer on {100 * rate:.0f}% of the "
-                    f"questions (under {100 * s.min_parse_rate:.0f}%)")
+            return (
+                f"{name}'s students wrote a parseable answer on {100 * rate:.0f}% of the "
+                f"questions (under {100 * s.min_parse_rate:.0f}%)"
+            )
     return ""
 
 
-def measure_part(part: Part, unit_mats: Mapping[str, Mapping[str, np.ndarray]],
-              s: Settings) -> PartResult:
+def measure_part(
+    part: Part, unit_mats: Mapping[str, Mapping[str, np.ndarray]], s: Settings
+) -> PartResult:
     """The part's estimate, interval and one-sided p-values in one unit (unadjusted)."""
     missing = [c for c in part.conditions() if c not in unit_mats]
     if missing:
@@ -195,9 +218,12 @@ def measure_part(part: Part, unit_mats: Mapping[str, Mapping[str, np.ndarray]],
     if part.kind in (">", "≥") and "chance" in unit_mats[part.condition]:
         chance = float(np.mean(unit_mats[part.condition]["chance"]))
         if not any(stats.accuracy_interval(m).low > chance for m in (a, b)):
-            return PartResult(part, gate=f"neither {part.condition} ({100 * a.mean():.1f}%) nor "
-                          f"{part.reference} ({100 * b.mean():.1f}%) is above chance "
-                          f"({100 * chance:.1f}%)")
+            return PartResult(
+                part,
+                gate=f"neither {part.condition} ({100 * a.mean():.1f}%) nor "
+                f"{part.reference} ({100 * b.mean():.1f}%) is above chance "
+                f"({100 * chance:.1f}%)",
+            )
     if part.kind == ">":
         iv = stats.paired_difference(a, b)
         return PartResult(part, "", iv.estimate, iv.low, iv.high, iv.p_above, iv.p_below)
@@ -207,12 +233,22 @@ def measure_part(part: Part, unit_mats: Mapping[str, Mapping[str, np.ndarray]],
     if part.kind == "keeps":
         base = unit_mats[BASE][s.metric]
         gain = stats.paired_difference(b, base)
-        gain_text = (f"{part.reference} - {BASE}: {_points(gain.estimate, gain.low, gain.high)}")
+        gain_text = f"{part.reference} - {BASE}: {_points(gain.estimate, gain.low, gain.high)}"
         if not gain.low > 0:
-            return PartResult(part, gate=f"the rationale brings no measurable gain here ({gain_text})")
+            return PartResult(
+                part, gate=f"the rationale brings no measurable gain here ({gain_text})"
+            )
         share = stats.retained_share(a, b, base, s.retained)
-        return PartResult(part, "", share.estimate, share.low, share.high, share.p_keeps,
-                      share.p_loses, extra=gain_text)
+        return PartResult(
+            part,
+            "",
+            share.estimate,
+            share.low,
+            share.high,
+            share.p_keeps,
+            share.p_loses,
+            extra=gain_text,
+        )
     raise ValueError(f"unknown comparison {part.kind!r}")
 
 
@@ -223,6 +259,7 @@ def _points(d: float, low: float, high: float) -> str:
 def _share(d: float, low: float, high: float) -> str:
     def pct(x):
         return "-∞" if x == -math.inf else "+∞" if x == math.inf else f"{100 * x:.0f}%"
+
     return f"keeps {pct(d)} of the gain [{pct(low)}, {pct(high)}]"
 
 
@@ -244,9 +281,11 @@ def describe(t: PartResult, s: Settings, family: int) -> str:
     holm = f", Holm over {family} units" if family > 1 else ""
     why = ""
     if t.verdict == INCONCLUSIVE and t.part.kind == ">":
-        why = (f" (not inferior within ±{100 * s.margin:.0f} points; superiority not shown)"
-               if t.low > -s.margin else
-               f" (the interval reaches below -{100 * s.margin:.0f} points and above 0)")
+        why = (
+            f" (not inferior within ±{100 * s.margin:.0f} points; superiority not shown)"
+            if t.low > -s.margin
+            else f" (the interval reaches below -{100 * s.margin:.0f} points and above 0)"
+        )
     return f"{t.part}: {numbers}{holm} → {t.verdict}{why}"
 
 
@@ -263,9 +302,12 @@ def combine(verdicts: Sequence[str]) -> str:
 Matrices = Mapping[tuple, Mapping[str, np.ndarray]]  # (student, teacher, dataset, condition) ->
 
 
-def verdicts(matrices: Matrices, settings: Settings = Settings(),
-             emergence: pd.DataFrame | None = None,
-             lens_paired: Mapping[tuple, tuple] | None = None) -> pd.DataFrame:
+def verdicts(
+    matrices: Matrices,
+    settings: Settings = Settings(),
+    emergence: pd.DataFrame | None = None,
+    lens_paired: Mapping[tuple, tuple] | None = None,
+) -> pd.DataFrame:
     """One row per (unit, claim): its verdict and the evidence of every part.
 
     ``matrices``: per run group, metric -> (seeds, examples) correctness (and
@@ -273,15 +315,20 @@ def verdicts(matrices: Matrices, settings: Settings = Settings(),
     unit, (Interval, n questions) of the per-question settle-layer difference."""
     units = list(dict.fromkeys(k[:3] for k in matrices))
     by_unit = {u: {k[3]: v for k, v in matrices.items() if k[:3] == u} for u in units}
-    tested = {(u, c.name, i): measure_part(p, by_unit[u], settings)
-              for u in units for c in CLAIMS for i, p in enumerate(c.parts)}
+    tested = {
+        (u, c.name, i): measure_part(p, by_unit[u], settings)
+        for u in units
+        for c in CLAIMS
+        for i, p in enumerate(c.parts)
+    }
     families = _holm(tested)
     rows = []
     for u in units:
         for claim in CLAIMS:
             parts = [tested[u, claim.name, i] for i in range(len(claim.parts))]
-            evidence = "; ".join(describe(t, settings, families[claim.name, i])
-                                 for i, t in enumerate(parts))
+            evidence = "; ".join(
+                describe(t, settings, families[claim.name, i]) for i, t in enumerate(parts)
+            )
             rows.append(_row(u, claim, combine([t.verdict for t in parts]), evidence))
         if emergence is not None and len(emergence):
             rows.append(_lens_row(u, emergence, (lens_paired or {}).get(u)))
@@ -303,14 +350,23 @@ def _holm(tested: dict) -> dict[tuple, int]:
 
 
 def _row(unit, claim: Claim, verdict: str, evidence: str) -> dict:
-    return {"student": unit[0], "teacher": unit[1], "dataset": unit[2], "claim": claim.name,
-            "text": claim.text, "verdict": verdict, "evidence": evidence}
+    return {
+        "student": unit[0],
+        "teacher": unit[1],
+        "dataset": unit[2],
+        "claim": claim.name,
+        "text": claim.text,
+        "verdict": verdict,
+        "evidence": evidence,
+    }
 
 
 # ---- the lens claim ---------------------------------------------------------------
 
+
 def decide_emergence(layers_a: Sequence, layers_b: Sequence) -> str:
     """Per-seed emergence layers of one lens (None/NaN: nothing emerged)."""
+
     def emerged(xs):
         return [x for x in xs if x is not None and not (isinstance(x, float) and math.isnan(x))]
 
@@ -326,22 +382,28 @@ def _layers(e: pd.DataFrame, lens: str, condition: str) -> list | None:
     row = e[(e["lens"] == lens) & (e["condition"] == condition)]
     if not len(row):
         return None
-    return [None if x.strip() == "-" else int(x)
-            for x in str(row.iloc[0]["layer_per_seed"]).split(",")]
+    return [
+        None if x.strip() == "-" else int(x) for x in str(row.iloc[0]["layer_per_seed"]).split(",")
+    ]
 
 
 def _lens_row(unit, emergence: pd.DataFrame, paired) -> dict:
     part = LENS_CLAIM.parts[0]
-    e = emergence[(emergence["student"] == unit[0]) & (emergence["teacher"] == unit[1])
-                  & (emergence["dataset"] == unit[2])]
+    e = emergence[
+        (emergence["student"] == unit[0])
+        & (emergence["teacher"] == unit[1])
+        & (emergence["dataset"] == unit[2])
+    ]
     found, per_lens = {}, []
     for lens in ("logit", "tuned"):
         layers = {c: _layers(e, lens, c) for c in (part.condition, part.reference)}
         if any(v is None for v in layers.values()):
             continue
         found[lens] = decide_emergence(layers[part.condition], layers[part.reference])
-        shown = "; ".join(f"{c} {', '.join('never' if x is None else str(x) for x in v)}"
-                          for c, v in layers.items())
+        shown = "; ".join(
+            f"{c} {', '.join('never' if x is None else str(x) for x in v)}"
+            for c, v in layers.items()
+        )
         per_lens.append(f"{lens} lens, emergence layer per seed: {shown} → {found[lens]}")
     if "logit" not in found:
         missing = [c for c in (part.condition, part.reference) if _layers(e, "logit", c) is None]
@@ -357,50 +419,68 @@ def _lens_row(unit, emergence: pd.DataFrame, paired) -> dict:
     evidence = "; ".join(per_lens + ([f"→ {verdict}: {why}"] if why else []))
     if paired is not None:
         iv, n = paired
-        evidence += (f"; per question (the {n} questions every run of both answers correctly), "
-                     f"layer from which the gold choice stays on top, logit lens, "
-                     f"{part.condition} - {part.reference}: {iv.estimate:+.2f} layers "
-                     f"[{iv.low:+.2f}, {iv.high:+.2f}]" if n else
-                     "; per question: no question that every run of both answers correctly")
+        evidence += (
+            f"; per question (the {n} questions every run of both answers correctly), "
+            f"layer from which the gold choice stays on top, logit lens, "
+            f"{part.condition} - {part.reference}: {iv.estimate:+.2f} layers "
+            f"[{iv.low:+.2f}, {iv.high:+.2f}]"
+            if n
+            else "; per question: no question that every run of both answers correctly"
+        )
     return _row(unit, LENS_CLAIM, verdict, evidence)
 
 
 # ---- the summary ------------------------------------------------------------------
 
-RULES = __doc__.split("The rules (written before the results were read, and printed in the "
-                      "summary):")[1].strip()
+RULES = __doc__.split(
+    "The rules (written before the results were read, and printed in the summary):"
+)[1].strip()
 
 
 def settings_line(s: Settings) -> str:
-    return (f"Measure: {METRIC_WORDS.get(s.metric, s.metric)}. Margin: ±{100 * s.margin:.0f} "
-            f"points. Share of the rationale's gain a condition must keep: "
-            f"{100 * s.retained:.0f}%. Minimum parse rate: {100 * s.min_parse_rate:.0f}%. "
-            f"Intervals: 95% Welch/t composite (seeds and test questions). Tests: one-sided at "
-            f"2.5% per direction, Holm-corrected across the units of each claim part.")
+    return (
+        f"Measure: {METRIC_WORDS.get(s.metric, s.metric)}. Margin: ±{100 * s.margin:.0f} "
+        f"points. Share of the rationale's gain a condition must keep: "
+        f"{100 * s.retained:.0f}%. Minimum parse rate: {100 * s.min_parse_rate:.0f}%. "
+        f"Intervals: 95% Welch/t composite (seeds and test questions). Tests: one-sided at "
+        f"2.5% per direction, Holm-corrected across the units of each claim part."
+    )
 
 
 def family_line(table: pd.DataFrame) -> str:
     units = table[["student", "teacher", "dataset"]].drop_duplicates()
     n_claims = len(CLAIMS)
     names = ", ".join(" / ".join(u) for u in units.itertuples(index=False))
-    return (f"Family: {len(units)} unit(s) ({names}) × {n_claims} accuracy claims "
-            f"({sum(len(c.parts) for c in CLAIMS)} parts); each part's tests are Holm-corrected "
-            f"across the {len(units)} unit(s).")
+    return (
+        f"Family: {len(units)} unit(s) ({names}) × {n_claims} accuracy claims "
+        f"({sum(len(c.parts) for c in CLAIMS)} parts); each part's tests are Holm-corrected "
+        f"across the {len(units)} unit(s)."
+    )
 
 
-def summary_markdown(table: pd.DataFrame, settings: Settings, notes: Sequence[str] = (),
-                     sections: Sequence[str] = ()) -> str:
+def summary_markdown(
+    table: pd.DataFrame, settings: Settings, notes: Sequence[str] = (), sections: Sequence[str] = ()
+) -> str:
     """The verdicts page: settings, rules, family, a paragraph per claim and the verdicts."""
-    lines = ["# Verdicts", "", settings_line(settings), "", family_line(table), "",
-             "## What each claim means", ""]
+    lines = [
+        "# Verdicts",
+        "",
+        settings_line(settings),
+        "",
+        family_line(table),
+        "",
+        "## What each claim means",
+        "",
+    ]
     for c in CLAIMS + (LENS_CLAIM,):
         if c.name in set(table["claim"]):
             lines += [f"- **{c.text}** ({c.name}). {c.plain}"]
     lines.append("")
     for key, g in table.groupby(["student", "teacher", "dataset"], sort=False):
         lines += [f"## {' / '.join(key)}", "", "| claim | verdict | evidence |", "|---|---|---|"]
-        lines += [f"| {r['text']} | **{r['verdict']}** | {r['evidence']} |"
-                  for r in g.to_dict("records")]
+        lines += [
+            f"| {r['text']} | **{r['verdict']}** | {r['evidence']} |" for r in g.to_dict("records")
+        ]
         lines.append("")
     lines += list(sections)
     if notes:

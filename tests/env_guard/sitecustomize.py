@@ -21,16 +21,22 @@ class _EnvGuard(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         top = name.partition(".")[0]
-        if "." in name or top in self.allowed or top in sys.stdlib_module_names \
-                or top in ("cotdistill", "snakemake", "_distutils_hack"):
+        if (
+            "." in name
+            or top in self.allowed
+            or top in sys.stdlib_module_names
+            or top in ("cotdistill", "snakemake", "_distutils_hack")
+        ):
             return None
         frame = sys._getframe(1)
         while frame and frame.f_globals.get("__name__", "").startswith(("importlib", "_frozen")):
             frame = frame.f_back
         caller = frame.f_globals.get("__name__", "") if frame else ""
         if caller == "__main__" or caller.startswith("cotdistill"):
-            raise ImportError(f"{self.script} imports {name!r} (from {caller}), which its conda "
-                              f"environment does not list: {sorted(self.allowed)}")
+            raise ImportError(
+                f"{self.script} imports {name!r} (from {caller}), which its conda "
+                f"environment does not list: {sorted(self.allowed)}"
+            )
         return None
 
 

@@ -24,16 +24,16 @@ rule aggregate:
             caption="../report/accuracy.rst",
             category="Accuracy",
         ),
-    params:
-        condition_order=list(config["conditions"]),
-    resources:
-        **rule_resources("aggregate"),
     log:
         R("results/logs/aggregate.log"),
     benchmark:
         R("results/benchmarks/aggregate.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("aggregate"),
+    params:
+        condition_order=list(config["conditions"]),
     script:
         "../scripts/aggregate_results.py"
 
@@ -47,22 +47,25 @@ rule summary:
         train_logs=targets.train_logs(config),
         conditions=targets.condition_tables(config),
         rationales=[R(targets.RATIONALES.format(teacher=t, dataset=d)) for t, d in units(config)],
-        data=[R(f"results/data/{d}/{s}.parquet") for d in dict.fromkeys(d for _, d in units(config))
-              for s in ("train", "test")],
+        data=[
+            R(f"results/data/{d}/{s}.parquet")
+            for d in dict.fromkeys(d for _, d in units(config))
+            for s in ("train", "test")
+        ],
     output:
         md=R("results/summary.md"),
         csv=R("results/tables/verdicts.csv"),
         html=report(R("results/summary.html"), caption="../report/summary.rst", category="Verdicts"),
-    params:
-        verdicts=verdicts_spec(config),
-        datasets=config["datasets"],
-    resources:
-        **rule_resources("summary"),
     log:
         R("results/logs/summary.log"),
     benchmark:
         R("results/benchmarks/summary.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("summary"),
+    params:
+        verdicts=verdicts_spec(config),
+        datasets=config["datasets"],
     script:
         "../scripts/make_summary.py"

@@ -9,17 +9,17 @@ rule attribution:
         ),
     output:
         R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
-    params:
-        spec=lambda wc: attribution_spec(config, wc.attributor, wc.teacher),
-    threads: rule_threads("attribution")
-    resources:
-        **rule_resources("attribution"),
     log:
         R("results/logs/attribution/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
         R("results/benchmarks/attribution/{attributor}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/attribution.yaml"
+    threads: rule_threads("attribution")
+    resources:
+        **rule_resources("attribution"),
+    params:
+        spec=lambda wc: attribution_spec(config, wc.attributor, wc.teacher),
     script:
         "../scripts/make_attribution.py"
 
@@ -34,14 +34,14 @@ rule attribution_figure:
             caption="../report/attribution_figure.rst",
             category="Attribution",
         ),
-    resources:
-        **rule_resources("attribution_figure"),
     log:
         R("results/logs/attribution_figure/{attributor}/{teacher}/{dataset}.log"),
     benchmark:
         R("results/benchmarks/attribution_figure/{attributor}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("attribution_figure"),
     script:
         "../scripts/make_attribution_figure.py"
 
@@ -59,15 +59,15 @@ rule attribution_table:
             caption="../report/attribution_table.rst",
             category="Attribution",
         ),
-    params:
-        units=targets.attribution_units(config),
-    resources:
-        **rule_resources("attribution_table"),
     log:
         R("results/logs/attribution_table.log"),
     benchmark:
         R("results/benchmarks/attribution_table.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("attribution_table"),
+    params:
+        units=targets.attribution_units(config),
     script:
         "../scripts/make_attribution_table.py"

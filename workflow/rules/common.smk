@@ -25,9 +25,7 @@ from cotdistill.config import (
     verdicts_spec,
 )
 
-check_config(
-    config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
-)
+check_config(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
 # a sweep's values become ordinary conditions (BASE@PARAM=VALUE) that every rule sees
 config["conditions"] = sweeps.expand(config)
 # every dataset, rationale file and model path, before any job (passed checks of
@@ -70,9 +68,11 @@ def scratch_only(wc, pattern):
 onstart:  # real runs only: a dry run may plan models this machine has not got
     check_offline_models(config)
     # an openai teacher's server must answer, unless its rationales are all written
-    check_servers(config, done=lambda t, d: os.path.exists(
-        R(f"results/rationales/{t}/{d}/train.parquet")))
+    check_servers(
+        config, done=lambda t, d: os.path.exists(R(f"results/rationales/{t}/{d}/train.parquet"))
+    )
     experiments.claim(RESULTS, CONFIG_FILES)
+
 
 NAME = r"[A-Za-z0-9_.\-]+"
 

@@ -11,17 +11,17 @@ rule conditions:
         scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
     output:
         train=R(targets.CONDITION_TRAIN),
-    params:
-        spec=lambda wc: config["conditions"][wc.condition],
-        only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
-    resources:
-        **rule_resources("conditions"),
     log:
         R("results/logs/conditions/{teacher}/{dataset}/{condition}/draw{draw}.log"),
     benchmark:
         R("results/benchmarks/conditions/{teacher}/{dataset}/{condition}/draw{draw}.tsv")
     conda:
         "../../envs/data.yaml"
+    resources:
+        **rule_resources("conditions"),
+    params:
+        spec=lambda wc: config["conditions"][wc.condition],
+        only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
     script:
         "../scripts/make_conditions.py"
 
@@ -32,16 +32,16 @@ rule condition_test:
         test=R("results/data/{dataset}/test.parquet"),
     output:
         test=R(targets.CONDITION_TEST),
-    params:
-        rationale_first=lambda wc: targets.rationale_first(config, wc.condition),
-        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
-    resources:
-        **rule_resources("condition_test"),
     log:
         R("results/logs/condition_test/{teacher}/{dataset}/{condition}.log"),
     benchmark:
         R("results/benchmarks/condition_test/{teacher}/{dataset}/{condition}.tsv")
     conda:
         "../../envs/data.yaml"
+    resources:
+        **rule_resources("condition_test"),
+    params:
+        rationale_first=lambda wc: targets.rationale_first(config, wc.condition),
+        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
     script:
         "../scripts/make_condition_test.py"

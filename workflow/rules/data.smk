@@ -4,15 +4,15 @@ rule data:
         lambda wc: dataset_split_files(config, wc.dataset, wc.split),
     output:
         R("results/data/{dataset}/{split}.parquet"),
-    params:
-        spec=lambda wc: dataset_split_spec(config, wc.dataset, wc.split),
-    resources:
-        **rule_resources("data"),
     log:
         R("results/logs/data/{dataset}/{split}.log"),
     benchmark:
         R("results/benchmarks/data/{dataset}/{split}.tsv")
     conda:
         "../../envs/data.yaml"
+    resources:
+        **rule_resources("data"),
+    params:
+        spec=lambda wc: dataset_split_spec(config, wc.dataset, wc.split),
     script:
         "../scripts/make_data.py"

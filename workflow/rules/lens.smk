@@ -13,17 +13,17 @@ rule lens_tables:
             caption="../report/lens_emergence.rst",
             category="Lens",
         ),
-    params:
-        fraction=lens_emergence(config),
-        condition_order=list(config["conditions"]),
-    resources:
-        **rule_resources("lens_tables"),
     log:
         R("results/logs/lens_tables.log"),
     benchmark:
         R("results/benchmarks/lens_tables.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("lens_tables"),
+    params:
+        fraction=lens_emergence(config),
+        condition_order=list(config["conditions"]),
     script:
         "../scripts/make_lens_tables.py"
 
@@ -38,15 +38,15 @@ rule lens_plot:
             category="Lens",
             subcategory="{student} / {teacher} / {dataset}",
         ),
-    params:
-        condition_order=list(config["conditions"]),
-    resources:
-        **rule_resources("lens_plot"),
     log:
         R("results/logs/lens_plot/{student}/{teacher}/{dataset}.log"),
     benchmark:
         R("results/benchmarks/lens_plot/{student}/{teacher}/{dataset}.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("lens_plot"),
+    params:
+        condition_order=list(config["conditions"]),
     script:
         "../scripts/make_lens_plot.py"

@@ -21,17 +21,17 @@ rule sweeps:
             )
             for unit, path in targets.sweep_plots(config).items()
         ],
-    params:
-        points=[vars(p) for p in sweeps.points(config)],
-        verdicts=verdicts_spec(config),
-        units=list(targets.sweep_plots(config)),
-    resources:
-        **rule_resources("sweeps"),
     log:
         R("results/logs/sweeps.log"),
     benchmark:
         R("results/benchmarks/sweeps.tsv")
     conda:
         "../../envs/report.yaml"
+    resources:
+        **rule_resources("sweeps"),
+    params:
+        points=[vars(p) for p in sweeps.points(config)],
+        verdicts=verdicts_spec(config),
+        units=list(targets.sweep_plots(config)),
     script:
         "../scripts/make_sweeps.py"

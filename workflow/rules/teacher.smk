@@ -5,15 +5,15 @@ rule teacher:
         files=lambda wc: teacher_split_files(config, wc.teacher, wc.dataset, wc.split),
     output:
         R("results/rationales/{teacher}/{dataset}/{split}.parquet"),
-    params:
-        spec=lambda wc: teacher_spec(config, wc.teacher, wc.dataset),
-    resources:
-        **rule_resources("teacher"),
     log:
         R("results/logs/teacher/{teacher}/{dataset}/{split}.log"),
     benchmark:
         R("results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv")
     conda:
         "../../envs/teacher.yaml"
+    resources:
+        **rule_resources("teacher"),
+    params:
+        spec=lambda wc: teacher_spec(config, wc.teacher, wc.dataset),
     script:
         "../scripts/make_rationales.py"

@@ -1,4 +1,5 @@
 """A model's GGUF source dequantised once into a plain safetensors folder."""
+
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too

@@ -1,4 +1,5 @@
 """Normalised Parquet table of one dataset split."""
+
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # library importable inside conda envs too

@@ -1,4 +1,5 @@
 """Fine-tune one student on one condition with one seed."""
+
 import sys
 from pathlib import Path
 
@@ -13,9 +14,15 @@ from cotdistill.stages import train_run  # noqa: E402
 # beside the model folder, which Snakemake does not clear before the rerun.
 with job_log(snakemake.log[0]):
     pin(int(getattr(snakemake.resources, "gpu", 0)))  # a device of its own (see gpus.py)
-    train_run(snakemake.input.base, snakemake.input.rows, snakemake.params.spec,
-              int(snakemake.wildcards.seed), snakemake.output.model, snakemake.output.log,
-              threads=snakemake.threads,
-              checkpoint_dir=str(Path(snakemake.output.model).parent / "checkpoint"),
-              checkpoint_every=snakemake.config.get("checkpoint_every", 500))
+    train_run(
+        snakemake.input.base,
+        snakemake.input.rows,
+        snakemake.params.spec,
+        int(snakemake.wildcards.seed),
+        snakemake.output.model,
+        snakemake.output.log,
+        threads=snakemake.threads,
+        checkpoint_dir=str(Path(snakemake.output.model).parent / "checkpoint"),
+        checkpoint_every=snakemake.config.get("checkpoint_every", 500),
+    )
 end_job()  # outputs are written: skip the slow interpreter teardown

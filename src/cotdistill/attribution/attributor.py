@@ -29,10 +29,10 @@ class IGConfig:
     """Options of an ``integrated_gradients`` attribution entry (defaults live here)."""
 
     n_steps: int = 32
-    internal_batch_size: int = 256       # rows (examples x steps) per forward-backward pass
+    internal_batch_size: int = 256  # rows (examples x steps) per forward-backward pass
     integration: Method = "gausslegendre"
-    baseline: str = "auto"               # auto, pad, eos, unk, bos, or a literal one-token string
-    dtype: str = "float32"               # gradients in full precision unless asked otherwise
+    baseline: str = "auto"  # auto, pad, eos, unk, bos, or a literal one-token string
+    dtype: str = "float32"  # gradients in full precision unless asked otherwise
     device: str = "auto"
 
     @classmethod
@@ -47,6 +47,7 @@ def resolve_baseline(tok, choice: str = "auto") -> tuple[int, str]:
     token the model reads as "nothing here"), else its end-of-sequence token.
     Never whatever happens to have id 0.
     """
+
     def special(name: str) -> int | None:
         return getattr(tok, f"{name}_token_id", None)
 
@@ -57,37 +58,75 @@ def resolve_baseline(tok, choice: str = "auto") -> tuple[int, str]:
     if choice in SPECIAL_BASELINES:
         tid = special(choice)
         if tid is None:
-            raise ConfigError("attribution.*.baseline", f"the tokenizer has no {choice} token",
-                              f"choose another of {SPECIAL_BASELINES} or a one-token string")
+            raise ConfigError(
+                "attribution.*.baseline",
+                f"the tokenizer has no {choice} token",
+                f"choose another of {SPECIAL_BASELINES} or a one-token string",
+            )
         return tid, tok.convert_ids_to_tokens(tid)
     ids = tok(choice, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
-        raise ConfigError("attribution.*.baseline", f"'{choice}' is {len(ids)} tokens for this "
-                          "tokenizer, not one", "choose a string that is a single token")
+        raise ConfigError(
+            "attribution.*.baseline",
+            f"'{choice}' is {len(ids)} tokens for this tokenizer, not one",
+            "choose a string that is a single token",
+        )
     return ids[0], choice
 
 
-def ig_scores(model, tok, examples: pd.DataFrame, cfg: IGConfig,
-              progress: bool = True) -> tuple[pd.DataFrame, dict]:
+def ig_scores(
+    model, tok, examples: pd.DataFrame, cfg: IGConfig, progress: bool = True
+) -> tuple[pd.DataFrame, dict]:
     """Scores table (:data:`~cotdistill.attribution.scores.SCORE_COLUMNS`) for ``examples``
     (``id, question, choices, label, rationale``), and a summary for the log."""
     baseline_id, baseline_text = resolve_baseline(tok, cfg.baseline)
-    layouts = [lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
-               for r in examples.itertuples(index=False)]
-    log.info("integrated gradients: %d examples, %d steps (%s), baseline token %r (id %d)",
-             len(layouts), cfg.n_steps, cfg.integration, baseline_text, baseline_id)
-    results = integrated_gradients(model, layouts, baseline_id, tok.pad_token_id, cfg.n_steps,
-                                   cfg.internal_batch_size, cfg.integration, progress)
+    layouts = [
+        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        for r in examples.itertuples(index=False)
+    ]
+    log.info(
+        "integrated gradients: %d examples, %d steps (%s), baseline token %r (id %d)",
+        len(layouts),
+        cfg.n_steps,
+        cfg.integration,
+        baseline_text,
+        baseline_id,
+    )
+    results = integrated_gradients(
+        model,
+        layouts,
+        baseline_id,
+        tok.pad_token_id,
+        cfg.n_steps,
+        cfg.internal_batch_size,
+        cfg.integration,
+        progress,
+    )
     rows = []
     for lay, res, rationale in zip(layouts, results, examples["rationale"]):
         for i, ((s, e), w, score) in enumerate(zip(lay.spans, lay.word_idx, res.scores)):
-            rows.append({"id": lay.id, "position": i, "token": rationale[s:e], "start": s,
-                         "end": e, "word_idx": w, "score": score, "f_input": res.f_input,
-                         "f_baseline": res.f_baseline, "delta": res.delta})
+            rows.append(
+                {
+                    "id": lay.id,
+                    "position": i,
+                    "token": rationale[s:e],
+                    "start": s,
+                    "end": e,
+                    "word_idx": w,
+                    "score": score,
+                    "f_input": res.f_input,
+                    "f_baseline": res.f_baseline,
+                    "delta": res.delta,
+                }
+            )
     table = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     gaps = [abs(r.f_input - r.f_baseline) for r in results]
     rel = [abs(r.delta) / g for r, g in zip(results, gaps) if g > 1e-6]
-    summary = {"baseline_token": baseline_text, "baseline_id": int(baseline_id),
-               "examples": len(layouts), "tokens_scored": len(table),
-               "median_rel_delta": float(pd.Series(rel).median()) if rel else float("nan")}
+    summary = {
+        "baseline_token": baseline_text,
+        "baseline_id": int(baseline_id),
+        "examples": len(layouts),
+        "tokens_scored": len(table),
+        "median_rel_delta": float(pd.Series(rel).median()) if rel else float("nan"),
+    }
     return table, summary

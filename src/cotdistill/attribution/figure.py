@@ -31,9 +31,16 @@ def _lines(words: list[str], width: int) -> list[list[int]]:
     return lines + ([cur] if cur else [])
 
 
-def shaded_rationales(scores: pd.DataFrame, rationales: pd.DataFrame, out: str,
-                      n_examples: int = 8, seed: int = 0, title: str = "") -> None:
+def shaded_rationales(
+    scores: pd.DataFrame,
+    rationales: pd.DataFrame,
+    out: str,
+    n_examples: int = 8,
+    seed: int = 0,
+    title: str = "",
+) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -59,24 +66,42 @@ def shaded_rationales(scores: pd.DataFrame, rationales: pd.DataFrame, out: str,
     y = 0.5
     for rid, words, values, keys in blocks:
         peak = max((abs(v) for v in values), default=0.0) or 1.0
-        ax.text(0, y, textwrap.shorten(f"{rid}  (max |score| {peak:.3g})", WIDTH_CHARS),
-                fontsize=font * 0.8, family="monospace", color="grey", va="center")
+        ax.text(
+            0,
+            y,
+            textwrap.shorten(f"{rid}  (max |score| {peak:.3g})", WIDTH_CHARS),
+            fontsize=font * 0.8,
+            family="monospace",
+            color="grey",
+            va="center",
+        )
         y += 1
         for line in _lines(words, WIDTH_CHARS):
             x = 0
             for i in line:
                 shade = values[i] / peak
-                ax.text(x, y, words[i], fontsize=font, family="monospace", va="center",
-                        color="white" if abs(shade) > 0.6 else "black",
-                        bbox={"facecolor": cmap(0.5 + 0.5 * shade), "edgecolor": "none",
-                              "pad": 1.0})
+                ax.text(
+                    x,
+                    y,
+                    words[i],
+                    fontsize=font,
+                    family="monospace",
+                    va="center",
+                    color="white" if abs(shade) > 0.6 else "black",
+                    bbox={"facecolor": cmap(0.5 + 0.5 * shade), "edgecolor": "none", "pad": 1.0},
+                )
                 if i in keys:  # above the word boxes, which would hide it
-                    ax.plot([x, x + len(words[i])], [y + 0.5] * 2, color="black", lw=1.4,
-                            zorder=5)
+                    ax.plot([x, x + len(words[i])], [y + 0.5] * 2, color="black", lw=1.4, zorder=5)
                 x += len(words[i]) + 1
             y += 1
-    ax.set_title(title + ("   (red: raises the gold label, blue: lowers it; "
-                          "underlined: true key words)" if any(b[3] for b in blocks) else
-                          "   (red: raises the gold label, blue: lowers it)"),
-                 fontsize=9, loc="left")
+    ax.set_title(
+        title
+        + (
+            "   (red: raises the gold label, blue: lowers it; underlined: true key words)"
+            if any(b[3] for b in blocks)
+            else "   (red: raises the gold label, blue: lowers it)"
+        ),
+        fontsize=9,
+        loc="left",
+    )
     save_figure(fig, out, dpi=110)

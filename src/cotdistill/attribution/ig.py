@@ -28,8 +28,9 @@ from .layout import Layout
 
 log = logging.getLogger(__name__)
 
-Method = Literal["gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left",
-                 "riemann_right"]
+Method = Literal[
+    "gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left", "riemann_right"
+]
 
 
 @dataclass
@@ -37,10 +38,10 @@ class IGResult:
     """Per example: rationale-token scores and the path's end values."""
 
     id: str
-    scores: list[float]      # one per Layout.rationale_pos
-    f_input: float           # F(x): log p(label | prompt, rationale)
-    f_baseline: float        # F(x'): the same with rationale tokens replaced by the baseline
-    delta: float             # captum's convergence delta: sum(scores) - (F(x) - F(x'))
+    scores: list[float]  # one per Layout.rationale_pos
+    f_input: float  # F(x): log p(label | prompt, rationale)
+    f_baseline: float  # F(x'): the same with rationale tokens replaced by the baseline
+    delta: float  # captum's convergence delta: sum(scores) - (F(x) - F(x'))
 
 
 class LabelLogProb(torch.nn.Module):
@@ -59,8 +60,17 @@ class LabelLogProb(torch.nn.Module):
         self.model = model
         self._keep_ok = True
 
-    def forward(self, input_ids, attention_mask, position_ids, label_slot, label_ids, label_mask,
-                keep, *past):
+    def forward(
+        self,
+        input_ids,
+        attention_mask,
+        position_ids,
+        label_slot,
+        label_ids,
+        label_mask,
+        keep,
+        *past,
+    ):
         # input_ids: (rows, T); attention_mask: (rows, P + T) or None; position_ids: (rows, T)
         # or None; label_*: (rows, L); keep: tuple of ints (K,); past: 2 x layers tensors
         kw = {"input_ids": input_ids, "attention_mask": attention_mask}
@@ -73,11 +83,11 @@ class LabelLogProb(torch.nn.Module):
             kw.update(past_key_values=cache, position_ids=position_ids, use_cache=True)
         else:
             kw["use_cache"] = False
-        logits = self._logits(kw, keep)                                   # (rows, K, V)
+        logits = self._logits(kw, keep)  # (rows, K, V)
         slot = label_slot.unsqueeze(-1).expand(-1, -1, logits.shape[-1])  # (rows, L, V)
         logp = torch.log_softmax(logits.gather(1, slot).float(), dim=-1)  # (rows, L, V)
         token_logp = logp.gather(-1, label_ids.unsqueeze(-1)).squeeze(-1)  # (rows, L)
-        return (token_logp * label_mask).sum(-1)                          # (rows,)
+        return (token_logp * label_mask).sum(-1)  # (rows,)
 
     def _logits(self, kw, keep):
         if self._keep_ok:
@@ -92,8 +102,10 @@ class LabelLogProb(torch.nn.Module):
 def prefix_lengths(layouts: Sequence[Layout]) -> list[int]:
     """Per example, the tokens before its first rationale token: identical on the whole
     path from baseline to input, so their keys and values can be computed once."""
-    return [min(x.rationale_pos[0] if x.rationale_pos else len(x.ids), x.label_pos[0] - 1)
-            for x in layouts]
+    return [
+        min(x.rationale_pos[0] if x.rationale_pos else len(x.ids), x.label_pos[0] - 1)
+        for x in layouts
+    ]
 
 
 @torch.no_grad()
@@ -103,17 +115,27 @@ def _prefix_past(model, layouts: Sequence[Layout], starts: Sequence[int], device
     width = max(starts)
     per_example = []
     for x, n in zip(layouts, starts):
-        cache = model(input_ids=torch.tensor([x.ids[:n]], device=device),
-                      use_cache=True).past_key_values
-        layers = ([(lay.keys, lay.values) for lay in cache.layers] if hasattr(cache, "layers")
-                  else list(zip(cache.key_cache, cache.value_cache)))
-        per_example.append([torch.nn.functional.pad(t, (0, 0, width - n, 0))
-                            for kv in layers for t in kv])
+        cache = model(
+            input_ids=torch.tensor([x.ids[:n]], device=device), use_cache=True
+        ).past_key_values
+        layers = (
+            [(lay.keys, lay.values) for lay in cache.layers]
+            if hasattr(cache, "layers")
+            else list(zip(cache.key_cache, cache.value_cache))
+        )
+        per_example.append(
+            [torch.nn.functional.pad(t, (0, 0, width - n, 0)) for kv in layers for t in kv]
+        )
     return tuple(torch.cat(ts, dim=0) for ts in zip(*per_example))
 
 
-def _batch_tensors(layouts: Sequence[Layout], baseline_id: int, pad_id: int, device,
-                   starts: Sequence[int] | None = None):
+def _batch_tensors(
+    layouts: Sequence[Layout],
+    baseline_id: int,
+    pad_id: int,
+    device,
+    starts: Sequence[int] | None = None,
+):
     """Inputs, baselines and label bookkeeping of a batch of examples (right-padded).
 
     With ``starts`` (prefix lengths), rows hold only the tokens after each prefix;
@@ -130,7 +152,7 @@ def _batch_tensors(layouts: Sequence[Layout], baseline_id: int, pad_id: int, dev
     base = torch.full((n, t), pad_id, dtype=torch.long)
     for i, (x, s) in enumerate(zip(layouts, starts)):
         ids[i, : len(x.ids) - s] = torch.tensor(x.ids[s:])
-        mask[i, width - s: width + len(x.ids) - s] = 1
+        mask[i, width - s : width + len(x.ids) - s] = 1
         positions[i] = torch.arange(s, s + t)
         base[i] = ids[i]
         base[i, [p - s for p in x.rationale_pos]] = baseline_id
@@ -149,11 +171,18 @@ def _batch_tensors(layouts: Sequence[Layout], baseline_id: int, pad_id: int, dev
     return ids.to(device), base.to(device), extra + (tuple(keep),)
 
 
-def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad_id: int,
-                         n_steps: int = 32, internal_batch_size: int = 256,
-                         method: Method = "gausslegendre", progress: bool = True,
-                         examples_per_call: int | None = None,
-                         share_prefix: bool | None = None) -> list[IGResult]:
+def integrated_gradients(
+    model,
+    layouts: Sequence[Layout],
+    baseline_id: int,
+    pad_id: int,
+    n_steps: int = 32,
+    internal_batch_size: int = 256,
+    method: Method = "gausslegendre",
+    progress: bool = True,
+    examples_per_call: int | None = None,
+    share_prefix: bool | None = None,
+) -> list[IGResult]:
     """IG scores for every example in ``layouts`` (order kept).
 
     On a GPU, examples are sorted by length and grouped so that one captum call
@@ -168,8 +197,9 @@ def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad
     from captum.attr import LayerIntegratedGradients
 
     if n_steps < 1 or internal_batch_size < 1:
-        raise ValueError(f"n_steps={n_steps} and internal_batch_size={internal_batch_size} "
-                         "must be positive")
+        raise ValueError(
+            f"n_steps={n_steps} and internal_batch_size={internal_batch_size} must be positive"
+        )
     device = next(model.parameters()).device
     model.eval()
     for p in model.parameters():
@@ -178,32 +208,42 @@ def integrated_gradients(model, layouts: Sequence[Layout], baseline_id: int, pad
     lig = LayerIntegratedGradients(f, model.get_input_embeddings())
     # A GPU needs many rows per pass to be busy. A CPU is compute-bound already at one
     # example's steps, and padding only adds work (measured: benchmarks/attribution.py).
-    per_call = examples_per_call or (max(1, internal_batch_size // n_steps)
-                                     if device.type != "cpu" else 1)
+    per_call = examples_per_call or (
+        max(1, internal_batch_size // n_steps) if device.type != "cpu" else 1
+    )
     if share_prefix is None:
         share_prefix = device.type == "cpu"
     order = sorted(range(len(layouts)), key=lambda i: len(layouts[i].ids))
     results: dict[int, IGResult] = {}
-    bar = tqdm(total=len(layouts), desc="integrated gradients", disable=not progress,
-               mininterval=2.0)
+    bar = tqdm(
+        total=len(layouts), desc="integrated gradients", disable=not progress, mininterval=2.0
+    )
     for start in range(0, len(order), per_call):
-        chunk = [layouts[i] for i in order[start:start + per_call]]
+        chunk = [layouts[i] for i in order[start : start + per_call]]
         starts = prefix_lengths(chunk) if share_prefix else [0] * len(chunk)
         ids, base, extra = _batch_tensors(chunk, baseline_id, pad_id, device, starts)
         if share_prefix:
             extra = extra + _prefix_past(model, chunk, starts, device)
-        attr, delta = lig.attribute(ids, baselines=base, additional_forward_args=extra,
-                                    n_steps=n_steps, method=method,
-                                    internal_batch_size=max(internal_batch_size, len(chunk)),
-                                    return_convergence_delta=True)
-        token_scores = attr.sum(-1).float().cpu()                         # (batch, T)
+        attr, delta = lig.attribute(
+            ids,
+            baselines=base,
+            additional_forward_args=extra,
+            n_steps=n_steps,
+            method=method,
+            internal_batch_size=max(internal_batch_size, len(chunk)),
+            return_convergence_delta=True,
+        )
+        token_scores = attr.sum(-1).float().cpu()  # (batch, T)
         with torch.no_grad():
             f_in, f_base = (f(x, *extra).float().cpu() for x in (ids, base))  # (batch,)
         for b, x in enumerate(chunk):
             results[order[start + b]] = IGResult(
-                x.id, token_scores[b, [p - starts[b] for p in x.rationale_pos]].tolist(),
+                x.id,
+                token_scores[b, [p - starts[b] for p in x.rationale_pos]].tolist(),
                 float(f_in[b]),
-                float(f_base[b]), float(delta[b]))
+                float(f_base[b]),
+                float(delta[b]),
+            )
         bar.update(len(chunk))
     bar.close()
     return [results[i] for i in range(len(layouts))]

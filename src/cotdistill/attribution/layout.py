@@ -55,9 +55,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def lay_out(tok, example_id: str, prompt: str, rationale: str, label: str) -> Layout:
     """The :class:`Layout` of one example for tokenizer ``tok``."""
     if not getattr(tok, "is_fast", False):
-        raise ConfigError("attribution.*.model", "the attributor's tokenizer is not a fast "
-                          "tokenizer, so token offsets are unavailable",
-                          "use a model that ships a tokenizer.json (a fast tokenizer)")
+        raise ConfigError(
+            "attribution.*.model",
+            "the attributor's tokenizer is not a fast tokenizer, so token offsets are unavailable",
+            "use a model that ships a tokenizer.json (a fast tokenizer)",
+        )
     target = before(label, rationale)
     r_start = len(REASON_MARK) + 1
     r_end = r_start + len(rationale)
@@ -72,9 +74,13 @@ def lay_out(tok, example_id: str, prompt: str, rationale: str, label: str) -> La
             s, e = _trim(rationale, max(s, r_start) - r_start, min(e, r_end) - r_start)
             rationale_pos.append(pos)
             spans.append((s, e))
-            word_idx.append(next((w for w, (ws, we) in enumerate(words) if s < we and e > ws), -1)
-                            if e > s else -1)
+            word_idx.append(
+                next((w for w, (ws, we) in enumerate(words) if s < we and e > ws), -1)
+                if e > s
+                else -1
+            )
         elif e > l_start:
             label_pos.append(pos)
-    return Layout(example_id, list(p_ids) + list(enc["input_ids"]), rationale_pos, spans,
-                  word_idx, label_pos)
+    return Layout(
+        example_id, list(p_ids) + list(enc["input_ids"]), rationale_pos, spans, word_idx, label_pos
+    )

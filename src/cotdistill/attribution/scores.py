@@ -35,8 +35,18 @@ import pandas as pd
 
 
 Unit = Literal["word", "token"]
-SCORE_COLUMNS = ["id", "position", "token", "start", "end", "word_idx", "score", "f_input",
-                 "f_baseline", "delta"]
+SCORE_COLUMNS = [
+    "id",
+    "position",
+    "token",
+    "start",
+    "end",
+    "word_idx",
+    "score",
+    "f_input",
+    "f_baseline",
+    "delta",
+]
 DEFAULT_K = 5  # key-token budget when a condition gives neither k nor fraction
 WORD_REDUCE = {"sum": sum, "max": max, "mean": lambda xs: sum(xs) / len(xs)}
 
@@ -51,7 +61,7 @@ class Units:
     """A rationale cut into units (words or tokens), with their scores if known."""
 
     rationale: str
-    spans: list[tuple[int, int]]   # character spans, in order
+    spans: list[tuple[int, int]]  # character spans, in order
     scores: list[float] | None = None
 
     @property
@@ -69,8 +79,9 @@ class Units:
         out, prev = [], None
         for i in sorted(keep):
             text = replace.get(i, self.pieces[i])
-            if prev is not None and (self.spans[prev][1] < self.spans[i][0]
-                                     or i in replace or prev in replace):
+            if prev is not None and (
+                self.spans[prev][1] < self.spans[i][0] or i in replace or prev in replace
+            ):
                 out.append(" ")
             out.append(text)
             prev = i
@@ -82,22 +93,27 @@ def words_of(rationale: str) -> Units:
     return Units(rationale, word_spans(rationale))
 
 
-def units_from_scores(rationale: str, rows: pd.DataFrame, unit: Unit,
-                      word_reduce: str = "sum") -> Units:
+def units_from_scores(
+    rationale: str, rows: pd.DataFrame, unit: Unit, word_reduce: str = "sum"
+) -> Units:
     """One example's units with scores, from its rows of a scores table."""
     rows = rows.sort_values("position")
     if unit == "token":
         keep = rows[rows["end"] > rows["start"]]
-        return Units(rationale, list(zip(keep["start"].astype(int), keep["end"].astype(int))),
-                     [float(s) for s in keep["score"]])
+        return Units(
+            rationale,
+            list(zip(keep["start"].astype(int), keep["end"].astype(int))),
+            [float(s) for s in keep["score"]],
+        )
     reduce = WORD_REDUCE[word_reduce]
     by_word: dict[int, list[float]] = {}
     for w, s in zip(rows["word_idx"], rows["score"]):
         if w >= 0:
             by_word.setdefault(int(w), []).append(float(s))
     spans = word_spans(rationale)
-    return Units(rationale, spans, [reduce(by_word[w]) if w in by_word else 0.0
-                                    for w in range(len(spans))])
+    return Units(
+        rationale, spans, [reduce(by_word[w]) if w in by_word else 0.0 for w in range(len(spans))]
+    )
 
 
 def budget(n_units: int, k: int | None = None, fraction: float | None = None) -> int:
@@ -124,16 +140,30 @@ def top_units(scores: Sequence[float], n: int, rank_by: str = "score") -> list[i
 def known_key_word_scores(rationales: pd.DataFrame) -> pd.DataFrame:
     """Scores table of known key words: each word 1 if it is a key word, else 0."""
     if "key_word_idx" not in rationales.columns:
-        raise ValueError("the rationales have no 'key_word_idx' column: only a teacher that "
-                         "records key words (rule_based) can be a 'known' score source")
+        raise ValueError(
+            "the rationales have no 'key_word_idx' column: only a teacher that "
+            "records key words (rule_based) can be a 'known' score source"
+        )
     rows = []
-    for rid, text, keys in zip(rationales["id"], rationales["rationale"],
-                               rationales["key_word_idx"]):
+    for rid, text, keys in zip(
+        rationales["id"], rationales["rationale"], rationales["key_word_idx"]
+    ):
         keys = set(int(k) for k in keys)
         for w, (s, e) in enumerate(word_spans(text)):
-            rows.append({"id": rid, "position": w, "token": text[s:e], "start": s, "end": e,
-                         "word_idx": w, "score": float(w in keys), "f_input": math.nan,
-                         "f_baseline": math.nan, "delta": math.nan})
+            rows.append(
+                {
+                    "id": rid,
+                    "position": w,
+                    "token": text[s:e],
+                    "start": s,
+                    "end": e,
+                    "word_idx": w,
+                    "score": float(w in keys),
+                    "f_input": math.nan,
+                    "f_baseline": math.nan,
+                    "delta": math.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 

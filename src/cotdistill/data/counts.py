@@ -17,18 +17,25 @@ def data_counts(paths: list[str]) -> pd.DataFrame:
     rows = []
     for (dataset, split), path in tables.items():
         skipped = (read_provenance(path).get("params") or {}).get("skipped") or {}
-        row = {"dataset": dataset, "split": split, "rows": len(read_table(path)),
-               "skipped (repeated choices)": int(skipped.get("repeated_choices", 0)),
-               "also in train": ""}
+        row = {
+            "dataset": dataset,
+            "split": split,
+            "rows": len(read_table(path)),
+            "skipped (repeated choices)": int(skipped.get("repeated_choices", 0)),
+            "also in train": "",
+        }
         if split == "test" and (dataset, "train") in tables:
-            row["also in train"] = len(overlapping(read_table(tables[dataset, "train"]),
-                                                   read_table(path)))
+            row["also in train"] = len(
+                overlapping(read_table(tables[dataset, "train"]), read_table(path))
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-DATA_NOTE = ("Rows each split kept, rows skipped (counted, never silent), and test questions "
-             "that also appear in train (only with allow_overlap: true).")
+DATA_NOTE = (
+    "Rows each split kept, rows skipped (counted, never silent), and test questions "
+    "that also appear in train (only with allow_overlap: true)."
+)
 
 
 def data_section(paths: list[str]) -> str:

@@ -33,16 +33,24 @@ def _positional_label(labels: list[str], gold: Any, path: str, row: int) -> str:
     labels = [str(x).strip() for x in labels]
     gold = str(gold).strip()
     if gold not in labels:
-        raise InputError(path, row, f"answer key '{gold}' is not among the choice labels {labels}",
-                         "fix the answer key or the choice labels of this row")
+        raise InputError(
+            path,
+            row,
+            f"answer key '{gold}' is not among the choice labels {labels}",
+            "fix the answer key or the choice labels of this row",
+        )
     return letters(len(labels))[labels.index(gold)]
 
 
 def map_official_row(row: Mapping, path: str, i: int) -> dict:
     q = row.get("question")
     if not isinstance(q, Mapping) or "stem" not in q or "choices" not in q:
-        raise InputError(path, i, "expected 'question' with 'stem' and 'choices' (official schema)",
-                         "convert the row to the official schema or to the hub schema")
+        raise InputError(
+            path,
+            i,
+            "expected 'question' with 'stem' and 'choices' (official schema)",
+            "convert the row to the official schema or to the hub schema",
+        )
     choices = q["choices"]
     return {
         "id": row.get("id"),
@@ -58,21 +66,37 @@ def map_hub_row(row: Mapping, path: str, i: int) -> dict:
         stem, _, tail = row["question"].partition("(A)")
         found = _EMBEDDED_CHOICE.findall("(A)" + tail)
         if len(found) < 2:
-            raise InputError(path, i, "could not find '(A) ... (B) ...' choices in the question",
-                             "QuaRel rows must embed their choices in the question text")
+            raise InputError(
+                path,
+                i,
+                "could not find '(A) ... (B) ...' choices in the question",
+                "QuaRel rows must embed their choices in the question text",
+            )
         choices = [text for _, text in found]
         idx = int(row["answer_index"])
         if not 0 <= idx < len(choices):
             raise InputError(path, i, f"answer_index {idx} out of range", "fix answer_index")
-        return {"id": row.get("id"), "question": stem.strip(), "choices": choices,
-                "label": letters(len(choices))[idx]}
+        return {
+            "id": row.get("id"),
+            "question": stem.strip(),
+            "choices": choices,
+            "label": letters(len(choices))[idx],
+        }
     choices = row.get("choices")
     if not isinstance(choices, Mapping) or "text" not in choices or "label" not in choices:
-        raise InputError(path, i, "expected 'choices' as {label: [...], text: [...]} (hub schema)",
-                         "convert the row to the hub or the official schema")
+        raise InputError(
+            path,
+            i,
+            "expected 'choices' as {label: [...], text: [...]} (hub schema)",
+            "convert the row to the hub or the official schema",
+        )
     question = row.get("question_stem", row.get("question"))
-    return {"id": row.get("id"), "question": question, "choices": list(choices["text"]),
-            "label": _positional_label(list(choices["label"]), row.get("answerKey"), path, i)}
+    return {
+        "id": row.get("id"),
+        "question": question,
+        "choices": list(choices["text"]),
+        "label": _positional_label(list(choices["label"]), row.get("answerKey"), path, i),
+    }
 
 
 def map_any_row(row: Mapping, path: str, i: int) -> dict:
@@ -90,28 +114,43 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(str(path), None, "file not found",
-                         "check the path in the config (relative paths are from the working directory)")
+        raise InputError(
+            str(path),
+            None,
+            "file not found",
+            "check the path in the config (relative paths are from the working directory)",
+        )
     rows = []
     with open(path, "rb") as f:
         for i, raw in enumerate(f, start=1):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise InputError(str(path), i, f"bytes that are not UTF-8 (byte {e.start + 1} "
-                                 f"of the line: {raw[e.start:e.start + 4]!r})",
-                                 "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from e
+                raise InputError(
+                    str(path),
+                    i,
+                    f"bytes that are not UTF-8 (byte {e.start + 1} "
+                    f"of the line: {raw[e.start : e.start + 4]!r})",
+                    "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+                ) from e
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise InputError(str(path), i, f"not valid JSON ({e.msg} at column {e.colno})",
-                                 "each line must be one JSON object") from e
+                raise InputError(
+                    str(path),
+                    i,
+                    f"not valid JSON ({e.msg} at column {e.colno})",
+                    "each line must be one JSON object",
+                ) from e
             if not isinstance(obj, dict):
-                raise InputError(str(path), i, f"a JSON {type(obj).__name__}, not an object",
-                                 "each line must be one JSON object {...}, not a JSON array "
-                                 "or a value")
+                raise InputError(
+                    str(path),
+                    i,
+                    f"a JSON {type(obj).__name__}, not an object",
+                    "each line must be one JSON object {...}, not a JSON array or a value",
+                )
             rows.append((i, obj))
     return rows
 
@@ -123,8 +162,9 @@ def load_jsonl(path: str | Path) -> pd.DataFrame:
     return normalise_records(mapped, str(path), lines=[i for i, _ in rows])
 
 
-def load_hub(name: str, split: str, hub_config: str | None = None,
-             loader: Callable[..., Any] | None = None) -> pd.DataFrame:
+def load_hub(
+    name: str, split: str, hub_config: str | None = None, loader: Callable[..., Any] | None = None
+) -> pd.DataFrame:
     """A dataset by hub name through ``datasets.load_dataset`` (needs network or a cache)."""
     if loader is None:
         from datasets import load_dataset as loader  # imported lazily: slow import
@@ -147,19 +187,24 @@ def load_dataset_split(spec: Mapping, split: str) -> pd.DataFrame:
     source = spec["source"]
     if source == "synthetic":
         from .synthetic import generate_split
+
         df = generate_split(split, **spec.get("params", {}))
     elif source == "jsonl":
         files = spec.get("files", {})
         if split not in files:
-            raise ConfigError(f"datasets.*.files.{split}", "no file for this split",
-                              f"add 'files: {{{split}: PATH}}'")
+            raise ConfigError(
+                f"datasets.*.files.{split}",
+                "no file for this split",
+                f"add 'files: {{{split}: PATH}}'",
+            )
         df = load_jsonl(files[split])
     elif source == "hub":
         splits = spec.get("splits", {})
         df = load_hub(spec["name"], splits.get(split, split), spec.get("hub_config"))
     else:
-        raise ConfigError("datasets.*.source", f"unknown source '{source}'",
-                          "use one of: synthetic, jsonl, hub")
+        raise ConfigError(
+            "datasets.*.source", f"unknown source '{source}'", "use one of: synthetic, jsonl, hub"
+        )
     return select_rows(df, spec, split)
 
 
@@ -185,13 +230,21 @@ def handle_repeated_choices(df: pd.DataFrame, policy: str, source: str) -> pd.Da
         return df
     k, (a, b) = found[0]
     if policy == "error":
-        raise InputError(source, None, f"row with id {df['id'].iloc[k]}: choices {a} and {b} "
-                         f"are the same text", "fix the row, or set the dataset's "
-                         "repeated_choices: skip (drop such rows) or keep")
+        raise InputError(
+            source,
+            None,
+            f"row with id {df['id'].iloc[k]}: choices {a} and {b} are the same text",
+            "fix the row, or set the dataset's repeated_choices: skip (drop such rows) or keep",
+        )
     ids = [str(df["id"].iloc[k]) for k, _ in found]
-    log.warning("%s: skipped %d of %d rows with two identical choice texts (first ids: %s); "
-                "set repeated_choices: keep to keep them", source, len(ids), len(df), ids[:5])
+    log.warning(
+        "%s: skipped %d of %d rows with two identical choice texts (first ids: %s); "
+        "set repeated_choices: keep to keep them",
+        source,
+        len(ids),
+        len(df),
+        ids[:5],
+    )
     out = df.drop(index=df.index[[k for k, _ in found]]).reset_index(drop=True)
     out.attrs["skipped"] = {"repeated_choices": len(ids), "ids": ids}
     return out
-

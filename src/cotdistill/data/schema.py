@@ -26,8 +26,9 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
-def normalise_records(rows: Iterable[Mapping], source: str,
-                      lines: Sequence[int] | None = None) -> pd.DataFrame:
+def normalise_records(
+    rows: Iterable[Mapping], source: str, lines: Sequence[int] | None = None
+) -> pd.DataFrame:
     """Validate already-mapped rows and return the normalised frame.
 
     Each row needs ``id``, ``question`` (not blank), ``choices`` (at least two
@@ -41,28 +42,51 @@ def normalise_records(rows: Iterable[Mapping], source: str,
         i = lines[k] if lines is not None else k + 1
         for key in ("id", "question", "choices", "label"):
             if _blank(row.get(key)):
-                raise InputError(source, i, f"missing or blank '{key}'",
-                                 f"give every row a non-empty '{key}' or drop the row")
+                raise InputError(
+                    source,
+                    i,
+                    f"missing or blank '{key}'",
+                    f"give every row a non-empty '{key}' or drop the row",
+                )
         rid = str(row["id"])
         if rid in seen:
-            raise InputError(source, i, f"duplicate id '{rid}' (first seen in row {seen[rid]})",
-                             "make ids unique or remove the duplicate row")
+            raise InputError(
+                source,
+                i,
+                f"duplicate id '{rid}' (first seen in row {seen[rid]})",
+                "make ids unique or remove the duplicate row",
+            )
         seen[rid] = i
         choices = [str(c) for c in row["choices"]]
         if len(choices) < 2:
-            raise InputError(source, i, f"only {len(choices)} choice(s)", "give at least two choices")
+            raise InputError(
+                source, i, f"only {len(choices)} choice(s)", "give at least two choices"
+            )
         valid = letters(len(choices))
         for letter, text in zip(valid, choices):
             if not text.strip():
-                raise InputError(source, i, f"choice {letter} is blank",
-                                 "give every choice a text or drop the row")
+                raise InputError(
+                    source,
+                    i,
+                    f"choice {letter} is blank",
+                    "give every choice a text or drop the row",
+                )
         label = str(row["label"]).strip().upper()
         if label not in valid:
-            raise InputError(source, i, f"label '{row['label']}' is not one of {valid}",
-                             "use the letter of the gold choice")
+            raise InputError(
+                source,
+                i,
+                f"label '{row['label']}' is not one of {valid}",
+                "use the letter of the gold choice",
+            )
         rec = dict(row)
-        rec.update(id=rid, question=str(row["question"]).strip(), choices=choices,
-                   label=label, answer=choices[valid.index(label)])
+        rec.update(
+            id=rid,
+            question=str(row["question"]).strip(),
+            choices=choices,
+            label=label,
+            answer=choices[valid.index(label)],
+        )
         out.append(rec)
     if not out:
         raise InputError(source, None, "no rows", "point the config at a non-empty file")

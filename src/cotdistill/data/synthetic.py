@@ -39,7 +39,9 @@ def entity_names(n: int, rng: random.Random) -> list[str]:
 def world(n_entities: int, seed: int, max_value: int = 99) -> dict[str, dict[str, int]]:
     """Entity -> attribute -> value in 1..max_value, distinct per attribute (no ties)."""
     if max_value < n_entities:
-        raise ValueError(f"max_value={max_value} < n_entities={n_entities}: values must be distinct")
+        raise ValueError(
+            f"max_value={max_value} < n_entities={n_entities}: values must be distinct"
+        )
     rng = random.Random(f"world-{seed}")
     names = entity_names(n_entities, rng)
     values = {a: rng.sample(range(1, max_value + 1), n_entities) for a in ATTRIBUTES}
@@ -53,15 +55,26 @@ def _question(a: str, b: str, attribute: str, facts: dict[str, dict[str, int]], 
         "question": f"is {a} {more} or {less} than {b} ?",
         "choices": [more, less],
         "label": "A" if facts[a][attribute] > facts[b][attribute] else "B",
-        "key_facts": json.dumps({"attribute": attribute, "entities": [a, b],
-                                 "values": [facts[a][attribute], facts[b][attribute]]}),
+        "key_facts": json.dumps(
+            {
+                "attribute": attribute,
+                "entities": [a, b],
+                "values": [facts[a][attribute], facts[b][attribute]],
+            }
+        ),
     }
 
 
-def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
-                   test_fraction: float = 0.25, n_train: int | None = None,
-                   n_test: int | None = None, seed: int = 0,
-                   attributes: list[str] | None = None) -> pd.DataFrame:
+def generate_split(
+    split: str,
+    n_entities: int = 20,
+    max_value: int = 20,
+    test_fraction: float = 0.25,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    attributes: list[str] | None = None,
+) -> pd.DataFrame:
     """Deterministic split ``train`` or ``test``: every distinct question once, shuffled,
     capped at ``n_train`` / ``n_test`` when given. ``attributes``: which of
     ``ATTRIBUTES`` questions ask about (default all); fewer attributes means fewer
@@ -71,21 +84,27 @@ def generate_split(split: str, n_entities: int = 20, max_value: int = 20,
     attributes = sorted(ATTRIBUTES) if attributes is None else sorted(set(attributes))
     unknown = [a for a in attributes if a not in ATTRIBUTES]
     if unknown or not attributes:
-        raise ValueError(f"synthetic attributes {unknown or attributes} are not known; "
-                         f"use a non-empty list of {sorted(ATTRIBUTES)}")
+        raise ValueError(
+            f"synthetic attributes {unknown or attributes} are not known; "
+            f"use a non-empty list of {sorted(ATTRIBUTES)}"
+        )
     facts = world(n_entities, seed, max_value)
     pairs = list(itertools.combinations(sorted(facts), 2))
     random.Random(f"pairs-{seed}").shuffle(pairs)
     n_test_pairs = round(test_fraction * len(pairs))
     if not 0 < n_test_pairs < len(pairs):
-        raise ValueError(f"test_fraction={test_fraction} of {len(pairs)} entity pairs leaves "
-                         "no test or no training pairs; change test_fraction or n_entities")
+        raise ValueError(
+            f"test_fraction={test_fraction} of {len(pairs)} entity pairs leaves "
+            "no test or no training pairs; change test_fraction or n_entities"
+        )
     pool = pairs[:n_test_pairs] if split == "test" else pairs[n_test_pairs:]
     questions = [(a, b, attr) for x, y in pool for a, b in ((x, y), (y, x)) for attr in attributes]
     random.Random(f"order-{split}-{seed}").shuffle(questions)
     cap = n_test if split == "test" else n_train
-    rows = [_question(a, b, attr, facts, f"syn-{split}-{i:05d}")
-            for i, (a, b, attr) in enumerate(questions[:cap])]
+    rows = [
+        _question(a, b, attr, facts, f"syn-{split}-{i:05d}")
+        for i, (a, b, attr) in enumerate(questions[:cap])
+    ]
     return normalise_records(rows, f"synthetic[{split}]")
 
 

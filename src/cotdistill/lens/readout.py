@@ -62,23 +62,37 @@ class Readout:
         hidden = int(config.hidden_size)
         decoder = _decoder(model)
         children = list(decoder.named_children())
-        lists = [i for i, (_, c) in enumerate(children)
-                 if isinstance(c, nn.ModuleList) and len(c) == n_layers]
+        lists = [
+            i
+            for i, (_, c) in enumerate(children)
+            if isinstance(c, nn.ModuleList) and len(c) == n_layers
+        ]
         if len(lists) != 1:
-            raise LensError(f"{type(model).__name__}: expected one list of {n_layers} blocks in "
-                            f"{type(decoder).__name__}, found {len(lists)}")
-        norms = [c for _, c in children[lists[0] + 1:]
-                 if any(True for _ in c.parameters())
-                 and all(p.ndim == 1 and p.shape[0] == hidden for p in c.parameters())]
+            raise LensError(
+                f"{type(model).__name__}: expected one list of {n_layers} blocks in "
+                f"{type(decoder).__name__}, found {len(lists)}"
+            )
+        norms = [
+            c
+            for _, c in children[lists[0] + 1 :]
+            if any(True for _ in c.parameters())
+            and all(p.ndim == 1 and p.shape[0] == hidden for p in c.parameters())
+        ]
         if len(norms) != 1:
-            raise LensError(f"{type(model).__name__}: expected one final norm after the blocks of "
-                            f"{type(decoder).__name__}, found {len(norms)}; the logit lens "
-                            "needs a model that normalises before its unembedding")
+            raise LensError(
+                f"{type(model).__name__}: expected one final norm after the blocks of "
+                f"{type(decoder).__name__}, found {len(norms)}; the logit lens "
+                "needs a model that normalises before its unembedding"
+            )
         unembed = model.get_output_embeddings()
         if unembed is None:
             raise LensError(f"{type(model).__name__} has no output embeddings (not a causal LM?)")
-        return cls(children[lists[0]][1], norms[0], unembed,
-                   getattr(config, "final_logit_softcapping", None))
+        return cls(
+            children[lists[0]][1],
+            norms[0],
+            unembed,
+            getattr(config, "final_logit_softcapping", None),
+        )
 
     @property
     def n_layers(self) -> int:
@@ -109,6 +123,7 @@ class Readout:
         def after(i):
             def hook(_module, _args, output):
                 states[i] = pick(output[0] if isinstance(output, tuple) else output)
+
             return hook
 
         handles = [self.blocks[0].register_forward_pre_hook(first, with_kwargs=True)]

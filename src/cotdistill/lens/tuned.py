@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TunedLensConfig:
-    examples: int = 256          # training texts read (the run's own training rows)
-    max_positions: int = 8192    # token positions kept from them, drawn at random
-    steps: int = 200             # optimiser steps
-    batch_positions: int = 128   # positions per step
-    lr: float = 1e-3             # Adam
+    examples: int = 256  # training texts read (the run's own training rows)
+    max_positions: int = 8192  # token positions kept from them, drawn at random
+    steps: int = 200  # optimiser steps
+    batch_positions: int = 128  # positions per step
+    lr: float = 1e-3  # Adam
     weight_decay: float = 0.0
     seed: int = 0
 
@@ -66,8 +66,9 @@ def kl_to_final(final_logits: torch.Tensor, logits: torch.Tensor) -> torch.Tenso
     return (logp.exp() * (logp - logq)).sum(-1)
 
 
-def fit_translators(readout: Readout, states: torch.Tensor, cfg: TunedLensConfig,
-                    progress: bool = True) -> tuple[Translators, list[float]]:
+def fit_translators(
+    readout: Readout, states: torch.Tensor, cfg: TunedLensConfig, progress: bool = True
+) -> tuple[Translators, list[float]]:
     """Train translators on a bank of residual states.
 
     ``states``: (positions, L + 1, hidden), one row per token position of the
@@ -84,7 +85,7 @@ def fit_translators(readout: Readout, states: torch.Tensor, cfg: TunedLensConfig
     fit = torch.zeros(n_layers)
     for step in tqdm(range(cfg.steps), desc="tuned lens", disable=not progress, mininterval=2.0):
         idx = torch.randint(n, (min(cfg.batch_positions, n),), generator=gen).to(states.device)
-        batch = states[idx].float()                       # (batch, L + 1, hidden)
+        batch = states[idx].float()  # (batch, L + 1, hidden)
         with torch.no_grad():
             target = readout.logits(batch[:, -1].to(_dtype(readout)))  # (batch, vocab)
         opt.zero_grad(set_to_none=True)
@@ -97,8 +98,9 @@ def fit_translators(readout: Readout, states: torch.Tensor, cfg: TunedLensConfig
         opt.step()
     for layer, value in enumerate(fit.tolist()):
         if not math.isfinite(value):
-            raise FloatingPointError(f"tuned lens: layer {layer} diverged (KL {value}); "
-                                     "lower lens.tuned.lr")
+            raise FloatingPointError(
+                f"tuned lens: layer {layer} diverged (KL {value}); lower lens.tuned.lr"
+            )
     return lens.eval(), fit.tolist()
 
 

@@ -11,5 +11,11 @@ from .base import Teacher, finalise, make_teacher, register_backend, run_teacher
 from .answers import parse_stated_answer
 from . import rule_based, precomputed, hf, openai_compat  # noqa: F401  (registers the backends)
 
-__all__ = ["Teacher", "finalise", "make_teacher", "register_backend", "run_teacher",
-           "parse_stated_answer"]
+__all__ = [
+    "Teacher",
+    "finalise",
+    "make_teacher",
+    "register_backend",
+    "run_teacher",
+    "parse_stated_answer",
+]

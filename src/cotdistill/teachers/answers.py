@@ -16,7 +16,9 @@ _ALTERNATIVE = re.compile(r"\b(?:or|and)\b|/", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.!?;](?:\s|$)|,\s*(?:depending|because|since|as|but)\b")
 # "A because ...", "C - The stapler ...", "A. Sloths ...", "(B): ...": a rationale that
 # opens with its letter; not "A person ..." nor "E.g."
-_LEADING_LETTER = re.compile(r"\s*\(?([A-Z])\)?(?=\s*[.:)]\s|\s*[-\u2013\u2014]\s|\s+because\b|\s*$)")
+_LEADING_LETTER = re.compile(
+    r"\s*\(?([A-Z])\)?(?=\s*[.:)]\s|\s*[-\u2013\u2014]\s|\s+because\b|\s*$)"
+)
 
 
 def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
@@ -41,8 +43,11 @@ def parse_stated_answer(text: str, choices: Sequence[str]) -> str | None:
         if m and m.group(1).upper() in valid:
             return m.group(1).upper()
         tail_norm = _norm(tail) + " "
-        hits = [(len(c), i) for i, c in enumerate(choices)  # whole words: "either" is not "e"
-                if _norm(c) and tail_norm.startswith(_norm(c) + " ")]
+        hits = [
+            (len(c), i)
+            for i, c in enumerate(choices)  # whole words: "either" is not "e"
+            if _norm(c) and tail_norm.startswith(_norm(c) + " ")
+        ]
         if hits:
             return valid[max(hits)[1]]
     m = _LEADING_LETTER.match(text)
@@ -55,11 +60,13 @@ def _names_alternatives(statement: str, valid: str) -> bool:
     """Does the statement's first clause name two different letters joined by "or",
     "and" or "/" ("D or E", "either (a) aquarium or (e) pond", "A/B")?"""
     clause = _CLAUSE_END.split(statement, maxsplit=1)[0]
-    mentions = [m for m in _LETTER_MENTION.finditer(clause)
-                if (m.group(1) or m.group(2)).upper() in valid]
+    mentions = [
+        m for m in _LETTER_MENTION.finditer(clause) if (m.group(1) or m.group(2)).upper() in valid
+    ]
     for a, b in zip(mentions, mentions[1:]):
-        if ((a.group(1) or a.group(2)).upper() != (b.group(1) or b.group(2)).upper()
-                and _ALTERNATIVE.search(clause[a.end():b.start()])):
+        if (a.group(1) or a.group(2)).upper() != (
+            b.group(1) or b.group(2)
+        ).upper() and _ALTERNATIVE.search(clause[a.end() : b.start()]):
             return True
     return False
 
@@ -70,8 +77,11 @@ def _norm(s: str) -> str:
 
 # "The answer is B because ...", "So the answer is (c) bookstore.", "Therefore, the
 # correct answer is: D": a statement of the answer, with what leads into it
-_STATEMENT = re.compile(r"(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the\s+)?(?:correct\s+|final\s+)?"
-                        r"answer\s+is\b", re.IGNORECASE)
+_STATEMENT = re.compile(
+    r"(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the\s+)?(?:correct\s+|final\s+)?"
+    r"answer\s+is\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
@@ -89,7 +99,7 @@ def answer_position(text: str) -> str | None:
 
 
 def _in_last_sentence(text: str, m: re.Match) -> bool:
-    tail = text[m.end():].rstrip().rstrip(".!?")
+    tail = text[m.end() :].rstrip().rstrip(".!?")
     return not _SENTENCE_END.search(tail)
 
 
@@ -107,18 +117,19 @@ def strip_stated_answer(text: str) -> str:
     if m:
         ends = [e.end() for e in _SENTENCE_END.finditer(out)]
         sentence_end = ends[0] if ends else len(out)
-        because = re.search(r"\bbecause\b\s*,?\s*", out[m.end():sentence_end], re.IGNORECASE)
-        out = out[m.end() + because.end():] if because else out[sentence_end:]
+        because = re.search(r"\bbecause\b\s*,?\s*", out[m.end() : sentence_end], re.IGNORECASE)
+        out = out[m.end() + because.end() :] if because else out[sentence_end:]
         out = out.strip()
         out = out[:1].upper() + out[1:]
     matches = list(_STATEMENT.finditer(out))
     if matches and _in_last_sentence(out, matches[-1]):
-        out = _CONNECTOR.sub("", out[:matches[-1].start()]).strip()
+        out = _CONNECTOR.sub("", out[: matches[-1].start()]).strip()
         if out and out[-1] not in ".!?":
             out += "."
     return out
 
 
 # what joins a closing statement to the reasoning before it: ", and", "; so", ","
-_CONNECTOR = re.compile(r"(?:[,;:]?\s*\b(?:and|so|thus|therefore|hence)\b)?\s*[,;:]?\s*$",
-                        re.IGNORECASE)
+_CONNECTOR = re.compile(
+    r"(?:[,;:]?\s*\b(?:and|so|thus|therefore|hence)\b)?\s*[,;:]?\s*$", re.IGNORECASE
+)

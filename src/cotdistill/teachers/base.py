@@ -12,8 +12,14 @@ from ..errors import ConfigError
 from .answers import parse_stated_answer, strip_stated_answer
 
 STRIP_ANSWER = "strip_answer"  # an option of every backend (see ``finalise``)
-RATIONALE_COLUMNS = ["id", "rationale", "teacher_answer", "teacher_correct",
-                     "prompt_hash", "gen_params"]
+RATIONALE_COLUMNS = [
+    "id",
+    "rationale",
+    "teacher_answer",
+    "teacher_correct",
+    "prompt_hash",
+    "gen_params",
+]
 
 
 class Teacher:
@@ -66,6 +72,7 @@ def register_backend(name: str) -> Callable[[type[Teacher]], type[Teacher]]:
     def deco(cls: type[Teacher]) -> type[Teacher]:
         _BACKENDS[name] = cls
         return cls
+
     return deco
 
 
@@ -78,8 +85,9 @@ def make_teacher(spec: Mapping[str, Any]) -> Teacher:
     spec = dict(spec)
     backend = spec.pop("backend", None)
     if backend not in _BACKENDS:
-        raise ConfigError("teachers.*.backend", f"unknown backend '{backend}'",
-                          f"use one of {backends()}")
+        raise ConfigError(
+            "teachers.*.backend", f"unknown backend '{backend}'", f"use one of {backends()}"
+        )
     return _BACKENDS[backend](**spec)
 
 
@@ -91,9 +99,11 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame, strip_answer: bool = False) 
     tokens are chosen among the reasoning words and a rationale before the label does
     not state the label first; ``answer_stripped`` says which rows changed."""
     if strip_answer and "key_word_idx" in raw.columns:
-        raise ConfigError("teachers.*.strip_answer", "this teacher's rationales index their "
-                          "key words, which removing words would break",
-                          "remove strip_answer from this teacher")
+        raise ConfigError(
+            "teachers.*.strip_answer",
+            "this teacher's rationales index their key words, which removing words would break",
+            "remove strip_answer from this teacher",
+        )
     raw = raw.drop_duplicates("id", keep="first").set_index("id")
     rows = []
     for ex in data.itertuples(index=False):
@@ -111,7 +121,8 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame, strip_answer: bool = False) 
             "teacher_answer": answer,
             "teacher_correct": answer == ex.label,
             "prompt_hash": str(r.get("prompt_hash") or ""),
-            "gen_params": r.get("gen_params") if isinstance(r.get("gen_params"), str)
+            "gen_params": r.get("gen_params")
+            if isinstance(r.get("gen_params"), str)
             else json.dumps(r.get("gen_params") or {}, sort_keys=True),
         }
         if "key_word_idx" in raw.columns:
@@ -119,8 +130,11 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame, strip_answer: bool = False) 
         if strip_answer:
             row["answer_stripped"] = stripped != rationale.strip()
         rows.append(row)
-    cols = (RATIONALE_COLUMNS + (["key_word_idx"] if "key_word_idx" in raw.columns else [])
-            + (["answer_stripped"] if strip_answer else []))
+    cols = (
+        RATIONALE_COLUMNS
+        + (["key_word_idx"] if "key_word_idx" in raw.columns else [])
+        + (["answer_stripped"] if strip_answer else [])
+    )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -128,8 +142,9 @@ def backend_class(name: str) -> type[Teacher] | None:
     return _BACKENDS.get(name)
 
 
-def run_teacher(spec: Mapping[str, Any], data: pd.DataFrame, split: str,
-                shard_dir: str | None = None) -> pd.DataFrame:
+def run_teacher(
+    spec: Mapping[str, Any], data: pd.DataFrame, split: str, shard_dir: str | None = None
+) -> pd.DataFrame:
     """Rationales for one split in the shared schema (see :data:`RATIONALE_COLUMNS`).
     ``strip_answer`` (any backend) is applied here, after the backend wrote them."""
     spec = dict(spec)

@@ -29,8 +29,9 @@ def shared_prefix_length(token_lists: Sequence[Sequence[int]]) -> int:
     return min(common_prefix_length(token_lists), min(len(t) for t in token_lists) - 1)
 
 
-def plan_batches(lengths: Sequence[int], max_rows: int, max_tokens: int,
-                 new_tokens: int) -> list[list[int]]:
+def plan_batches(
+    lengths: Sequence[int], max_rows: int, max_tokens: int, new_tokens: int
+) -> list[list[int]]:
     """Indices grouped into batches, longest first; a batch's cost is rows x (its longest
     row + new_tokens) and stays within ``max_tokens`` (a single row may exceed it)."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
@@ -47,9 +48,16 @@ def plan_batches(lengths: Sequence[int], max_rows: int, max_tokens: int,
 
 
 @torch.inference_mode()
-def generate_batched(model, tok, token_lists: Sequence[Sequence[int]], gen_kwargs: dict,
-                     max_rows: int, max_tokens: int, share_prefix: bool = True,
-                     on_batch=None) -> list[str]:
+def generate_batched(
+    model,
+    tok,
+    token_lists: Sequence[Sequence[int]],
+    gen_kwargs: dict,
+    max_rows: int,
+    max_tokens: int,
+    share_prefix: bool = True,
+    on_batch=None,
+) -> list[str]:
     """Decoded continuations of ``token_lists`` (full prompts as token ids), in input order.
 
     ``gen_kwargs`` go to ``model.generate`` (max_new_tokens, do_sample, stop
@@ -63,7 +71,9 @@ def generate_batched(model, tok, token_lists: Sequence[Sequence[int]], gen_kwarg
     own = [list(t[shared:]) for t in token_lists]
     cache = None
     if shared:
-        cache = model(input_ids=torch.tensor([prefix], device=device), use_cache=True).past_key_values
+        cache = model(
+            input_ids=torch.tensor([prefix], device=device), use_cache=True
+        ).past_key_values
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     out: list[str] = [""] * len(token_lists)
     new_tokens = int(gen_kwargs.get("max_new_tokens", 0))
@@ -74,20 +84,29 @@ def generate_batched(model, tok, token_lists: Sequence[Sequence[int]], gen_kwarg
         ids[:, :shared] = torch.tensor(prefix, dtype=torch.long)
         mask[:, :shared] = 1
         for r, i in enumerate(idx):
-            ids[r, shared + width - len(own[i]):] = torch.tensor(own[i], dtype=torch.long)
-            mask[r, shared + width - len(own[i]):] = 1
+            ids[r, shared + width - len(own[i]) :] = torch.tensor(own[i], dtype=torch.long)
+            mask[r, shared + width - len(own[i]) :] = 1
         rows_cache = None
         if cache is not None:
             rows_cache = copy.deepcopy(cache)
             rows_cache.batch_repeat_interleave(len(idx))
         if gen_kwargs.get("do_sample"):
             kwargs = dict(gen_kwargs, **({"past_key_values": rows_cache} if rows_cache else {}))
-            seqs = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                  pad_token_id=pad, **kwargs)
-            texts = tok.batch_decode(seqs[:, ids.shape[1]:], skip_special_tokens=True)
+            seqs = model.generate(
+                input_ids=ids.to(device), attention_mask=mask.to(device), pad_token_id=pad, **kwargs
+            )
+            texts = tok.batch_decode(seqs[:, ids.shape[1] :], skip_special_tokens=True)
         else:
-            new = greedy(model, tok, ids.to(device), mask.to(device), rows_cache, shared,
-                         new_tokens, gen_kwargs.get("stop_strings") or [])
+            new = greedy(
+                model,
+                tok,
+                ids.to(device),
+                mask.to(device),
+                rows_cache,
+                shared,
+                new_tokens,
+                gen_kwargs.get("stop_strings") or [],
+            )
             texts = tok.batch_decode(new, skip_special_tokens=True)
         for i, text in zip(idx, texts):
             out[i] = text
@@ -103,8 +122,16 @@ def _eos_ids(model, tok) -> set[int]:
 
 
 @torch.inference_mode()
-def greedy(model, tok, ids: torch.Tensor, mask: torch.Tensor, cache, cached: int,
-           max_new_tokens: int, stop: Sequence[str]) -> list[list[int]]:
+def greedy(
+    model,
+    tok,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    cache,
+    cached: int,
+    max_new_tokens: int,
+    stop: Sequence[str],
+) -> list[list[int]]:
     """Greedy decoding that drops a row from the batch as soon as it ends.
 
     ``generate`` keeps every row until the longest one ends, so a batch whose
@@ -119,9 +146,14 @@ def greedy(model, tok, ids: torch.Tensor, mask: torch.Tensor, cache, cached: int
     eos = _eos_ids(model, tok)
     tail_tokens = max((len(s) for s in stop), default=0) + 2  # enough tokens to hold a stop string
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=ids[:, cached:], attention_mask=mask, position_ids=positions[:, cached:],
-                past_key_values=cache if cache is not None else DynamicCache(), use_cache=True,
-                logits_to_keep=1)
+    out = model(
+        input_ids=ids[:, cached:],
+        attention_mask=mask,
+        position_ids=positions[:, cached:],
+        past_key_values=cache if cache is not None else DynamicCache(),
+        use_cache=True,
+        logits_to_keep=1,
+    )
     cache, logits = out.past_key_values, out.logits[:, -1]
     next_pos = positions[:, -1] + 1
     alive, new = list(range(ids.shape[0])), [[] for _ in range(ids.shape[0])]
@@ -143,8 +175,13 @@ def greedy(model, tok, ids: torch.Tensor, mask: torch.Tensor, cache, cached: int
             mask, tokens, next_pos = mask[index], tokens[index], next_pos[index]
             alive = [alive[j] for j in keep]
         mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
-        out = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_pos[:, None],
-                    past_key_values=cache, use_cache=True)
+        out = model(
+            input_ids=tokens[:, None],
+            attention_mask=mask,
+            position_ids=next_pos[:, None],
+            past_key_values=cache,
+            use_cache=True,
+        )
         cache, logits = out.past_key_values, out.logits[:, -1]
         next_pos = next_pos + 1
     return new

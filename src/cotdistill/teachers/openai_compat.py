@@ -49,9 +49,11 @@ def server_problem(base_url: str, timeout_s: float = 10.0) -> str | None:
         return None  # it answered (some servers list no models)
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        return (f"nothing answers at {base_url} ({reason}). Fix: start the server (for example "
-                "`vllm serve MODEL --port N` or `python -m llama_cpp.server --model FILE "
-                "--port N`), or correct base_url")
+        return (
+            f"nothing answers at {base_url} ({reason}). Fix: start the server (for example "
+            "`vllm serve MODEL --port N` or `python -m llama_cpp.server --model FILE "
+            "--port N`), or correct base_url"
+        )
     return None
 
 
@@ -65,18 +67,34 @@ class OpenAITeacher(Teacher):
 
     model_is_served = True
 
-    def __init__(self, base_url: str, model: str, prompt: str,
-                 api_key_env: str = "OPENAI_API_KEY", max_tokens: int = 96,
-                 temperature: float = 0.0, top_p: float = 1.0,
-                 stop: Sequence[str] = DEFAULT_STOP, seed: int | None = 0, concurrency: int = 4,
-                 timeout_s: float = 120.0, max_retries: int = 5, backoff_s: float = 1.0,
-                 shard_size: int = 256):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        prompt: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_tokens: int = 96,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = DEFAULT_STOP,
+        seed: int | None = 0,
+        concurrency: int = 4,
+        timeout_s: float = 120.0,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        shard_size: int = 256,
+    ):
         super().__init__(base_url=base_url, model=model, prompt=prompt)
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model_name, self.prompt = model, FewShotPrompt.load(prompt)
         self.api_key_env = api_key_env
-        self.gen = {"max_tokens": int(max_tokens), "temperature": float(temperature),
-                    "top_p": float(top_p), "stop": list(stop), "seed": seed}
+        self.gen = {
+            "max_tokens": int(max_tokens),
+            "temperature": float(temperature),
+            "top_p": float(top_p),
+            "stop": list(stop),
+            "seed": seed,
+        }
         self.concurrency, self.timeout_s = max(1, int(concurrency)), float(timeout_s)
         self.max_retries, self.backoff_s = int(max_retries), float(backoff_s)
         self.shard_size = int(shard_size)
@@ -100,17 +118,22 @@ class OpenAITeacher(Teacher):
         """Fail at once, not after every retry of every request, when nothing
         listens at base_url (a refused connection; not checked through a proxy)."""
         parts = urllib.parse.urlsplit(self.url)
-        if urllib.request.getproxies().get(parts.scheme) and \
-                not urllib.request.proxy_bypass(parts.hostname or ""):
+        if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(
+            parts.hostname or ""
+        ):
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            socket.create_connection((parts.hostname, port), timeout=min(self.timeout_s, 10)).close()
+            socket.create_connection(
+                (parts.hostname, port), timeout=min(self.timeout_s, 10)
+            ).close()
         except OSError as e:
             base = self.url.removesuffix("/chat/completions")
-            raise ServerError(f"nothing answers at {base} ({e}). Fix: start the server (for "
-                              "example `vllm serve MODEL --port N`), or correct the teacher's "
-                              "base_url") from None
+            raise ServerError(
+                f"nothing answers at {base} ({e}). Fix: start the server (for "
+                "example `vllm serve MODEL --port N`), or correct the teacher's "
+                "base_url"
+            ) from None
 
     def complete(self, messages: list[dict]) -> str:
         """One chat completion, retried on transient failures."""
@@ -134,15 +157,25 @@ class OpenAITeacher(Teacher):
             except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as e:
                 retry_after, problem = None, f"{type(e).__name__}: {getattr(e, 'reason', e)}"
             except (KeyError, IndexError, json.JSONDecodeError) as e:
-                raise ServerError(f"{self.url} sent a reply without choices[0].message."
-                                  f"content ({e})") from None
+                raise ServerError(
+                    f"{self.url} sent a reply without choices[0].message.content ({e})"
+                ) from None
             if attempt == self.max_retries:
-                raise ServerError(f"{self.url}: gave up after {attempt + 1} attempts "
-                                  f"(last: {problem})")
-            wait = retry_after if retry_after is not None else (
-                self.backoff_s * 2 ** attempt * (1 + 0.25 * random.random()))
-            log.warning("%s (attempt %d of %d); retrying in %.1f s", problem, attempt + 1,
-                        self.max_retries + 1, wait)
+                raise ServerError(
+                    f"{self.url}: gave up after {attempt + 1} attempts (last: {problem})"
+                )
+            wait = (
+                retry_after
+                if retry_after is not None
+                else (self.backoff_s * 2**attempt * (1 + 0.25 * random.random()))
+            )
+            log.warning(
+                "%s (attempt %d of %d); retrying in %.1f s",
+                problem,
+                attempt + 1,
+                self.max_retries + 1,
+                wait,
+            )
             time.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -154,17 +187,29 @@ class OpenAITeacher(Teacher):
         def generate(chunk: pd.DataFrame) -> pd.DataFrame:
             if not self.requests_sent:
                 self._check_listening()
-            messages = [self.prompt.messages(q, list(c))
-                        for q, c in zip(chunk["question"], chunk["choices"])]
+            messages = [
+                self.prompt.messages(q, list(c))
+                for q, c in zip(chunk["question"], chunk["choices"])
+            ]
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 texts = list(pool.map(self.complete, messages))  # keeps input order
-            return pd.DataFrame({"id": chunk["id"].astype(str).tolist(),
-                                 "rationale": [cut_at_stop(t, self.gen["stop"]) for t in texts],
-                                 "prompt_hash": prompt_hash, "gen_params": gen_params})
+            return pd.DataFrame(
+                {
+                    "id": chunk["id"].astype(str).tolist(),
+                    "rationale": [cut_at_stop(t, self.gen["stop"]) for t in texts],
+                    "prompt_hash": prompt_hash,
+                    "gen_params": gen_params,
+                }
+            )
 
         rows, self.shard_stats = generate_in_shards(
-            data.reset_index(drop=True), self.shard_dir, self.shard_size, key, generate,
-            desc=f"openai teacher {self.model_name}")
+            data.reset_index(drop=True),
+            self.shard_dir,
+            self.shard_size,
+            key,
+            generate,
+            desc=f"openai teacher {self.model_name}",
+        )
         return rows
 
 

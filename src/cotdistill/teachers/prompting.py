@@ -37,8 +37,11 @@ def prompt_path(name_or_path: str) -> Path:
         return builtin
     path = Path(name_or_path)
     if not path.exists():
-        raise ConfigError("teachers.*.prompt", f"no prompt file '{name_or_path}'",
-                          f"use a built-in prompt {builtin_prompts()} or the path of a YAML file")
+        raise ConfigError(
+            "teachers.*.prompt",
+            f"no prompt file '{name_or_path}'",
+            f"use a built-in prompt {builtin_prompts()} or the path of a YAML file",
+        )
     return path
 
 
@@ -59,18 +62,30 @@ class FewShotPrompt:
         path = prompt_path(name_or_path)
         doc = yaml.safe_load(path.read_text()) or {}
         if not isinstance(doc.get("instruction"), str):
-            raise InputError(str(path), None, "no 'instruction' text",
-                             "add 'instruction: ...' to the prompt file")
+            raise InputError(
+                str(path),
+                None,
+                "no 'instruction' text",
+                "add 'instruction: ...' to the prompt file",
+            )
         examples = doc.get("examples") or []
         for i, ex in enumerate(examples, start=1):
             missing = [k for k in ("question", "choices", "rationale") if k not in ex]
             if missing:
-                raise InputError(str(path), i, f"worked example lacks {missing}",
-                                 "give each example question, choices, answer and rationale")
+                raise InputError(
+                    str(path),
+                    i,
+                    f"worked example lacks {missing}",
+                    "give each example question, choices, answer and rationale",
+                )
         style = doc.get("style", "reason_first")
         if style not in STYLES:
-            raise InputError(str(path), None, f"style '{style}' is unknown",
-                             f"set style: to one of {list(STYLES)}")
+            raise InputError(
+                str(path),
+                None,
+                f"style '{style}' is unknown",
+                f"set style: to one of {list(STYLES)}",
+            )
         return cls(doc["instruction"].strip(), tuple(examples), str(path), style)
 
     def messages(self, question: str, choices: Sequence[str]) -> list[dict]:
@@ -81,22 +96,32 @@ class FewShotPrompt:
             msgs.append({"role": "user", "content": f"{self.instruction}\n\n{q}" if i == 0 else q})
             msgs.append({"role": "assistant", "content": ex["rationale"].strip()})
         q = format_question(question, choices)
-        msgs.append({"role": "user", "content": q if self.examples else f"{self.instruction}\n\n{q}"})
+        msgs.append(
+            {"role": "user", "content": q if self.examples else f"{self.instruction}\n\n{q}"}
+        )
         return msgs
 
     def plain_text(self, question: str, choices: Sequence[str], prefill: str = "") -> str:
         """The same prompt for models without a chat template."""
         parts = [self.instruction]
         for ex in self.examples:
-            parts.append(f"{format_question(ex['question'], ex['choices'])}\n"
-                         f"Reply: {ex['rationale'].strip()}")
+            parts.append(
+                f"{format_question(ex['question'], ex['choices'])}\n"
+                f"Reply: {ex['rationale'].strip()}"
+            )
         parts.append(f"{format_question(question, choices)}\nReply: {prefill}".rstrip())
         return "\n\n".join(parts)
 
     def hash(self, rendering: str) -> str:
         """Content hash of the prompt plus how it is rendered (chat template or plain)."""
-        body = json.dumps({"instruction": self.instruction, "examples": list(self.examples),
-                           "rendering": rendering}, sort_keys=True)
+        body = json.dumps(
+            {
+                "instruction": self.instruction,
+                "examples": list(self.examples),
+                "rendering": rendering,
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

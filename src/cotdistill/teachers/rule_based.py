@@ -21,7 +21,10 @@ from ..data.synthetic import ATTRIBUTES
 from ..errors import InputError
 from .base import Teacher, register_backend
 
-TEMPLATE = "{a} {verb} {va} and {b} {verb} {vb} . {va} is {more_or_less} than {vb} , so the answer is {word} ."
+TEMPLATE = (
+    "{a} {verb} {va} and {b} {verb} {vb} . {va} is {more_or_less} than {vb} , "
+    "so the answer is {word} ."
+)
 # key words by construction: both values (first mention), the comparison and the answer word
 KEY_WORD_IDX = [TEMPLATE.split().index(f) for f in ("{va}", "{vb}", "{more_or_less}", "{word}")]
 
@@ -37,24 +40,37 @@ class RuleBasedTeacher(Teacher):
     @classmethod
     def dataset_problem(cls, dataset):
         if dataset.get("source") != "synthetic":
-            return (f"the rule_based teacher writes its rationales from the key facts of the "
-                    f"generated dataset (source: synthetic), and this one (source: "
-                    f"{dataset.get('source')}) has none",
-                    "give this dataset a precomputed, hf or openai teacher")
+            return (
+                f"the rule_based teacher writes its rationales from the key facts of the "
+                f"generated dataset (source: synthetic), and this one (source: "
+                f"{dataset.get('source')}) has none",
+                "give this dataset a precomputed, hf or openai teacher",
+            )
         return None
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
         if "key_facts" not in data.columns:
-            raise InputError("dataset", None, "the rule_based teacher needs the 'key_facts' column",
-                             "use it only with the synthetic dataset (source: synthetic)")
+            raise InputError(
+                "dataset",
+                None,
+                "the rule_based teacher needs the 'key_facts' column",
+                "use it only with the synthetic dataset (source: synthetic)",
+            )
         prompt_hash = hashlib.sha256(TEMPLATE.encode()).hexdigest()[:16]
         gen_params = json.dumps({"backend": "rule_based", **self.params}, sort_keys=True)
         rows = []
         for ex in data.itertuples(index=False):
             rationale, answer, key_idx = self.write(ex.key_facts, ex.id)
-            rows.append({"id": ex.id, "rationale": rationale, "teacher_answer": answer,
-                         "prompt_hash": prompt_hash, "gen_params": gen_params,
-                         "key_word_idx": key_idx})
+            rows.append(
+                {
+                    "id": ex.id,
+                    "rationale": rationale,
+                    "teacher_answer": answer,
+                    "prompt_hash": prompt_hash,
+                    "gen_params": gen_params,
+                    "key_word_idx": key_idx,
+                }
+            )
         return pd.DataFrame(rows)
 
     def write(self, key_facts: str, qid: str) -> tuple[str, str, list[int]]:
@@ -65,7 +81,13 @@ class RuleBasedTeacher(Teacher):
         letter = "A" if va > vb else "B"
         if random.Random(f"{self.seed}-{qid}").random() < self.error_rate:
             letter = "B" if letter == "A" else "A"  # a wrong teacher: states the other answer
-        text = TEMPLATE.format(a=a, b=b, verb=verb, va=va, vb=vb,
-                               more_or_less="more" if letter == "A" else "less",
-                               word=more if letter == "A" else less)
+        text = TEMPLATE.format(
+            a=a,
+            b=b,
+            verb=verb,
+            va=va,
+            vb=vb,
+            more_or_less="more" if letter == "A" else "less",
+            word=more if letter == "A" else less,
+        )
         return text, letter, list(KEY_WORD_IDX)

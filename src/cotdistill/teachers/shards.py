@@ -38,16 +38,22 @@ def _reusable(path: Path, ids: list[str], key: Mapping) -> bool:
         return False
     try:
         same_key = read_provenance(path).get("params", {}).get("key") == json.loads(
-            json.dumps(dict(key)))
+            json.dumps(dict(key))
+        )
         return same_key and pd.read_parquet(path, columns=["id"])["id"].tolist() == ids
     except Exception as e:  # a torn or foreign file: regenerate it
         log.warning("ignoring unreadable shard %s (%s)", path, e)
         return False
 
 
-def generate_in_shards(data: pd.DataFrame, shard_dir: str | Path | None, shard_size: int,
-                       key: Mapping, generate: Callable[[pd.DataFrame], pd.DataFrame],
-                       desc: str = "teacher") -> tuple[pd.DataFrame, ShardStats]:
+def generate_in_shards(
+    data: pd.DataFrame,
+    shard_dir: str | Path | None,
+    shard_size: int,
+    key: Mapping,
+    generate: Callable[[pd.DataFrame], pd.DataFrame],
+    desc: str = "teacher",
+) -> tuple[pd.DataFrame, ShardStats]:
     """Run ``generate`` over ``data`` shard by shard; returns all rows and what was reused.
 
     ``generate(rows)`` returns one output row per input row with at least ``id``.
@@ -57,7 +63,7 @@ def generate_in_shards(data: pd.DataFrame, shard_dir: str | Path | None, shard_s
     starts = list(range(0, len(data), max(1, shard_size)))
     bar = tqdm(total=len(data), desc=desc, unit="q", mininterval=2.0)
     for index, start in enumerate(starts):
-        chunk = data.iloc[start:start + shard_size]
+        chunk = data.iloc[start : start + shard_size]
         ids = chunk["id"].astype(str).tolist()
         path = shard_path(shard_dir, index) if shard_dir else None
         if path is not None and _reusable(path, ids, key):
@@ -73,7 +79,13 @@ def generate_in_shards(data: pd.DataFrame, shard_dir: str | Path | None, shard_s
             stats.generated += 1
         bar.update(len(chunk))
     bar.close()
-    log.info("%s: %d shards reused, %d generated (shard size %d)%s", desc, stats.reused,
-             stats.generated, shard_size, f" in {shard_dir}" if shard_dir else "")
+    log.info(
+        "%s: %d shards reused, %d generated (shard size %d)%s",
+        desc,
+        stats.reused,
+        stats.generated,
+        shard_size,
+        f" in {shard_dir}" if shard_dir else "",
+    )
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["id"])
     return rows, stats
