@@ -112,16 +112,17 @@ def test_the_console_shows_one_line_per_job_and_no_progress_bars(finished_run):
     console = (finished_run / "console.txt").read_text()
     assert "it/s" not in console and "Loading weights" not in console
     done = [line for line in console.splitlines() if line.startswith("done   ")]
-    assert len(done) == 43 and any(line.startswith("done   train tiny/") for line in done)
+    assert len(done) == 51 and any(line.startswith("done   train tiny/") for line in done)
 
 
 def test_every_job_leaves_a_log_and_a_benchmark(finished_run):
     logs = list((finished_run / "results/logs").rglob("*.log"))
     benchmarks = list((finished_run / "results/benchmarks").rglob("*.tsv"))
-    # data x2, teacher, 7 conditions (shuffled and random words: a draw per seed), 5
-    # condition_test, student_base, 10 train, 10 evaluate (with the lens), aggregate,
-    # attribution, attribution_figure, attribution_table, lens_tables, lens_plot, summary
-    assert len(logs) == len(benchmarks) == 43
+    # data x2, teacher, 9 conditions (shuffled and random words, the sweep's point too: a
+    # draw per seed), 6 condition_test, student_base, 12 train, 12 evaluate (with the lens),
+    # aggregate, attribution, attribution_figure, attribution_table, lens_tables, lens_plot,
+    # summary, sweeps
+    assert len(logs) == len(benchmarks) == 51
     train_log = finished_run / "results/logs/train/tiny/rulebased/synthetic/cot_before/seed1.log"
     assert "trained 15 steps" in train_log.read_text()
 
