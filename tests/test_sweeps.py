@@ -110,20 +110,24 @@ def _points(rates):
     return points, kept
 
 
+# accuracy per condition: key tokens reach cot_after at k = 3, random tokens at k = 10
+RATES = {
+    "label_only": 0.55,
+    "cot_after": 0.85,
+    "keytokens_after@k=1": 0.6,
+    "keytokens_after@k=2": 0.7,
+    "keytokens_after@k=3": 0.85,
+    "keytokens_after@k=6": 0.86,
+    "randomtokens_after@k=1": 0.56,
+    # a fluke at k=3 would not be reached: k=6 fails first, and testing stops there
+    "randomtokens_after@k=3": 0.6,
+    "randomtokens_after@k=6": 0.62,
+    "randomtokens_after@k=10": 0.85,
+}
+
+
 def test_the_smallest_budget_that_keeps_the_benefit_is_found_in_a_fixed_sequence():
-    rates = {
-        "label_only": 0.55,
-        "cot_after": 0.85,
-        "keytokens_after@k=1": 0.6,
-        "keytokens_after@k=2": 0.7,
-        "keytokens_after@k=3": 0.85,
-        "keytokens_after@k=6": 0.86,
-        "randomtokens_after@k=1": 0.56,
-        "randomtokens_after@k=3": 0.6,
-        # a fluke at k=3 above is not reached: k=6 fails first, testing stops there
-        "randomtokens_after@k=6": 0.62,
-        "randomtokens_after@k=10": 0.85,
-    }
+    rates = dict(RATES)
     points, kept = _points(rates)
     table = curves.sweep_table(_matrices(rates), points, kept)
     verdicts = dict(zip(table["condition"], table["verdict"]))
@@ -167,19 +171,7 @@ def test_no_gain_to_keep_means_no_budget_is_judged():
 
 
 def test_the_curve_plot_draws_every_sweep_and_reference(tmp_path):
-    rates = {
-        "label_only": 0.55,
-        "cot_after": 0.85,
-        "answer_text_after": 0.7,
-        "keytokens_after@k=1": 0.6,
-        "keytokens_after@k=2": 0.7,
-        "keytokens_after@k=3": 0.85,
-        "keytokens_after@k=6": 0.86,
-        "randomtokens_after@k=1": 0.56,
-        "randomtokens_after@k=3": 0.6,
-        "randomtokens_after@k=6": 0.62,
-        "randomtokens_after@k=10": 0.85,
-    }
+    rates = {**RATES, "answer_text_after": 0.7}
     points, kept = _points(rates)
     matrices = _matrices(rates)
     table = curves.sweep_table(matrices, points, kept)

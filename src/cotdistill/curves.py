@@ -57,17 +57,23 @@ def label(point: Point) -> str:
     return LABELS.get(point.sweep, point.sweep)
 
 
-def kept_shares(condition_tables: Sequence[str]) -> dict[tuple, float]:
-    """(teacher, dataset, condition) -> the mean share of rationale units its budget keeps,
-    over its per-seed draws (from each training table's provenance)."""
+def mean_over_draws(condition_tables: Sequence[str], pick) -> dict[tuple, float]:
+    """(teacher, dataset, condition) -> the mean of ``pick(params)`` over a condition's
+    per-seed training tables (its draws), from each table's provenance; tables where
+    ``pick`` gives None do not count."""
     found: dict[tuple, list] = {}
     for path in condition_tables:
         p = Path(path)
-        budget = (read_provenance(path).get("params") or {}).get("budget")
-        if budget:
+        value = pick(read_provenance(path).get("params") or {})
+        if value is not None:
             key = (p.parent.parent.parent.name, p.parent.parent.name, p.parent.name)
-            found.setdefault(key, []).append(budget["kept_share"])
+            found.setdefault(key, []).append(value)
     return {k: sum(v) / len(v) for k, v in found.items()}
+
+
+def kept_shares(condition_tables: Sequence[str]) -> dict[tuple, float]:
+    """(teacher, dataset, condition) -> the mean share of rationale units its budget keeps."""
+    return mean_over_draws(condition_tables, lambda p: (p.get("budget") or {}).get("kept_share"))
 
 
 def sweep_table(

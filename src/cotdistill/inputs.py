@@ -161,6 +161,7 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
     here instead of in the teacher job. ``notes`` collects each match's counts."""
     from .conditions import full_budget_problems
     from .teachers.matching import coverage_problem
+    from .teachers.base import STRIP_ANSWER
     from .teachers.precomputed import PrecomputedTeacher
 
     problems = []
@@ -168,7 +169,7 @@ def rationale_problems(config: Mapping, teacher: str, notes: list[str] | None = 
         options = {
             k: v
             for k, v in teacher_spec(config, teacher, dataset).items()
-            if k not in ("backend", "strip_answer")
+            if k not in ("backend", STRIP_ANSWER)
         }
         try:
             reader = PrecomputedTeacher(**options)

@@ -93,21 +93,10 @@ def coverage_warnings(table: pd.DataFrame) -> list[str]:
 def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) -> pd.DataFrame:
     """Per run group: training rows, targets cut to max_length, the share of rows whose
     rationale part restates the answer, and the share of rationale units a budget keeps."""
-    draws: dict[tuple, dict[str, list]] = {}  # conditions that draw have a table per seed
-    for path in condition_tables:
-        p = Path(path)
-        params = read_provenance(path).get("params") or {}
-        values = draws.setdefault(
-            (p.parent.parent.parent.name, p.parent.parent.name, p.parent.name),
-            {"restates": [], "kept": []},
-        )
-        if params.get("restates_answer") is not None:
-            values["restates"].append(params["restates_answer"])
-        if params.get("budget"):
-            values["kept"].append(params["budget"]["kept_share"])
-    mean = {
-        k: {name: sum(v) / len(v) if v else None for name, v in d.items()} for k, d in draws.items()
-    }
+    from .curves import kept_shares, mean_over_draws
+
+    restates = mean_over_draws(condition_tables, lambda p: p.get("restates_answer"))
+    kept = kept_shares(condition_tables)
     groups: dict[tuple, list] = {}
     for path in train_logs:
         ident = run_identity(path)
@@ -117,7 +106,7 @@ def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) ->
     rows = []
     for (student, teacher, dataset, condition), runs in groups.items():
         truncated = [t for _, t in runs if t is not None]
-        shares = mean.get((teacher, dataset, condition), {})
+        group = (teacher, dataset, condition)
         rows.append(
             {
                 "student": student,
@@ -126,8 +115,8 @@ def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) ->
                 "condition": condition,
                 "rows trained on": runs[0][0],
                 "truncated per seed": " / ".join(map(str, truncated)) or "n/a",
-                "rationale restates the answer (%)": _pct(shares.get("restates")),
-                "budget keeps (% of words)": _pct(shares.get("kept")),
+                "rationale restates the answer (%)": _pct(restates.get(group)),
+                "budget keeps (% of words)": _pct(kept.get(group)),
             }
         )
     return pd.DataFrame(rows)
