@@ -31,7 +31,7 @@ import torch  # noqa: E402
 from cotdistill.attribution.attributor import resolve_baseline  # noqa: E402
 from cotdistill.attribution.ig import integrated_gradients  # noqa: E402
 from cotdistill.attribution.layout import lay_out  # noqa: E402
-from cotdistill.conditions import format_prompt  # noqa: E402
+from cotdistill.formats import student_prompt  # noqa: E402
 from cotdistill.teachers import run_teacher  # noqa: E402
 
 
@@ -147,7 +147,7 @@ def main() -> None:
         p.requires_grad_(False)
     baseline_id, baseline = resolve_baseline(tok)
     lays = [
-        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        lay_out(tok, r.id, student_prompt(r.question, list(r.choices)), r.rationale, r.label)
         for r in rows.itertuples()
     ]
     n_tokens = sum(len(x.ids) for x in lays)

@@ -12,7 +12,7 @@ from cotdistill.attribution.ig import LabelLogProb, integrated_gradients
 from cotdistill.attribution.layout import lay_out
 from cotdistill.attribution.quality import precision_at_k
 from cotdistill.attribution.scores import known_key_word_scores, word_spans
-from cotdistill.conditions import format_prompt
+from cotdistill.formats import student_prompt
 from cotdistill.data import load_dataset_split
 from cotdistill.data.synthetic import generate_split
 from cotdistill.errors import ConfigError
@@ -64,7 +64,7 @@ def scratch(csqa, tmp_path_factory):
 
 def layouts_of(tok, rows):
     return [
-        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        lay_out(tok, r.id, student_prompt(r.question, list(r.choices)), r.rationale, r.label)
         for r in rows.itertuples()
     ]
 
@@ -73,7 +73,7 @@ def test_layout_marks_rationale_and_label_positions_without_special_tokens(csqa,
     _, tok = scratch
     r = csqa.iloc[0]
     lay = layouts_of(tok, csqa.iloc[:1])[0]
-    prompt = format_prompt(r.question, list(r.choices))
+    prompt = student_prompt(r.question, list(r.choices))
     target = f"Reason: {r.rationale}\nAnswer: {r.label}"
     assert lay.ids == (
         tok(prompt, add_special_tokens=False)["input_ids"]

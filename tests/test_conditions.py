@@ -11,6 +11,8 @@ from cotdistill import conditions as C
 from cotdistill.attribution.scores import Units, known_key_word_scores, units_from_scores
 from cotdistill.data.synthetic import generate_split
 from cotdistill.errors import ConfigError
+from cotdistill import formats as F
+from cotdistill.formats import rationale_part
 from cotdistill.teachers import run_teacher
 
 RAT = "zab weighs 7 and kol weighs 3 . 7 is more than 3 , so the answer is heavier ."
@@ -44,7 +46,7 @@ def target(name, **params):
 
 
 def reason_of(t):
-    return t.split(f"{C.REASON_MARK} ", 1)[1]
+    return t.split(f"{F.REASON_MARK} ", 1)[1]
 
 
 def test_label_only():
@@ -159,8 +161,8 @@ def test_a_condition_reports_how_often_its_rationale_part_restates_the_answer():
             "choices": [["heavier", "lighter"]] * 4,
         }
     )
-    assert C.rationale_part(rows["target"][2]) == "the answer is (b) here"
-    assert C.rationale_part("Answer: A") is None
+    assert rationale_part(rows["target"][2]) == "the answer is (b) here"
+    assert rationale_part("Answer: A") is None
     assert C.answer_share(rows) == pytest.approx(2 / 4)  # heavier; (b); not "7 3"; none
     assert C.answer_share(rows.iloc[[3]]) is None
 
@@ -185,7 +187,7 @@ def test_build_train_is_seeded_and_prompts_equal_across_conditions():
 def test_new_condition_is_one_function_and_one_registration():
     @C.register("upper_after_test_only")
     def upper_after(ex, rng):
-        return C.after(ex.label, ex.rationale.upper())
+        return F.after(ex.label, ex.rationale.upper())
 
     try:
         data = generate_split("train", n_entities=6, max_value=6)

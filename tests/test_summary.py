@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from cotdistill import aggregate
+
 from cotdistill.summary import TARGETS_NOTE, coverage_warnings, rationale_table, targets_table
-from cotdistill.tables import write_table
+from cotdistill.tables import markdown, write_table
 
 
 def test_training_targets_count_cut_rows_and_average_the_answer_share_over_draws(tmp_path):
@@ -27,7 +27,7 @@ def test_training_targets_count_cut_rows_and_average_the_answer_share_over_draws
                 params={"restates_answer": share, "budget": budget},
             )
             tables.append(str(path))
-    md = aggregate.markdown(targets_table(logs, tables), TARGETS_NOTE)
+    md = markdown(targets_table(logs, tables), TARGETS_NOTE)
     assert "| s | t | d | shuffled_after | 10 | 0 / 1 | 60.0 | 30.0 |" in md  # (0.5 + 0.7) / 2
     assert "| s | t | d | cot_after | 10 | 0 / 1 | 80.0 |  |" in md
 

@@ -10,6 +10,7 @@ import pytest
 from cotdistill import conditions as C
 from cotdistill.data import load_dataset_split
 from cotdistill.evaluate import rationale_budget
+from cotdistill.formats import rationale_part
 from cotdistill.teachers import run_teacher
 from cotdistill.teachers.answers import answer_position, strip_stated_answer
 from cotdistill.teachers.prompting import FewShotPrompt, builtin_prompts
@@ -43,7 +44,7 @@ def palm(shared_data, data, **options):
 def states_gold_first(target: str, label: str, choices) -> bool:
     """Whether a rationale-first target names the gold letter before its reasoning: in the
     first sentence of its reason part."""
-    reason = C.rationale_part(target) or ""
+    reason = rationale_part(target) or ""
     first = re.split(r"(?<=[.!?])\s", reason, maxsplit=1)[0]
     return bool(
         re.search(rf"\(\s*{label}\s*\)|\b{label}\b", first, re.IGNORECASE)

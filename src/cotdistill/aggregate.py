@@ -19,7 +19,7 @@ import pandas as pd
 from . import stats
 from .verdicts import claim_pairs
 from .plotting import save_figure, sort_by_condition, write_html
-from .tables import read_table
+from .tables import latex, markdown, read_table
 from .targets import run_identity
 
 log = logging.getLogger(__name__)
@@ -205,17 +205,6 @@ def comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
             "Holm p per seed": [_p(r["p_holm"]) for r in recs],
         }
     )
-
-
-def markdown(rows: pd.DataFrame, note: str) -> str:
-    lines = ["| " + " | ".join(rows.columns) + " |", "|" + "---|" * len(rows.columns)]
-    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows.itertuples(index=False)]
-    return "\n".join(lines) + "\n\n" + note + "\n"
-
-
-def latex(rows: pd.DataFrame, note: str) -> str:
-    """A booktabs tabular, the note as a comment above it."""
-    return f"% {note}\n" + rows.to_latex(index=False, escape=True)
 
 
 ACCURACY_NOTE = (

@@ -25,9 +25,8 @@ import pandas as pd
 from .attribution.scores import Units, budget, scores_by_id, top_units, units_from_scores, words_of
 from .data.schema import letters
 from .errors import ConfigError, InputError
+from .formats import after, answer, before, rationale_part, student_prompt
 
-ANSWER_MARK = "Answer:"
-REASON_MARK = "Reason:"
 PLACEHOLDER = "_"
 # params that say which units a condition sees, or how to build its table; the builder
 # consumes them
@@ -92,23 +91,6 @@ def register(
         return fn
 
     return deco
-
-
-def format_prompt(question: str, choices: Sequence[str]) -> str:
-    opts = " ".join(f"({x}) {c}" for x, c in zip(letters(len(choices)), choices))
-    return f"Question: {question}\nChoices: {opts}\n"
-
-
-def answer(label: str) -> str:
-    return f"{ANSWER_MARK} {label}"
-
-
-def after(label: str, text: str) -> str:
-    return f"{answer(label)}\n{REASON_MARK} {text}"
-
-
-def before(label: str, text: str) -> str:
-    return f"{REASON_MARK} {text}\n{answer(label)}"
 
 
 def shuffled_words(words: Sequence[str], rng: random.Random) -> str:
@@ -388,7 +370,7 @@ def build_train(
         rows.append(
             {
                 "id": ex.id,
-                "prompt": format_prompt(ex.question, ex.choices),
+                "prompt": student_prompt(ex.question, ex.choices),
                 "target": cond.target(ex, rng, **fn_params),
                 "label": ex.label,
                 "choices": list(ex.choices),
@@ -460,15 +442,6 @@ def _refuse_full_budget(name: str, params: Mapping[str, Any], kept: Mapping[str,
         )
 
 
-def rationale_part(target: str) -> str | None:
-    """What a target holds besides its answer statement (None: the label alone)."""
-    if REASON_MARK not in target:
-        return None
-    reason = target.split(REASON_MARK, 1)[1]
-    cut = reason.rfind("\n" + ANSWER_MARK)  # rationale first: the answer closes it
-    return (reason[:cut] if cut >= 0 else reason).strip()
-
-
 def answer_share(rows: pd.DataFrame) -> float | None:
     """Share of training rows whose rationale part restates the answer (the gold letter
     or a content word of the gold choice); None when the targets hold no rationale."""
@@ -489,7 +462,7 @@ def build_test(data: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": data["id"],
-            "prompt": [format_prompt(q, c) for q, c in zip(data["question"], data["choices"])],
+            "prompt": [student_prompt(q, c) for q, c in zip(data["question"], data["choices"])],
             "label": data["label"],
             "choices": data["choices"],
         }

@@ -15,7 +15,7 @@ from . import conditions as cond
 from .data import letters, load_dataset_split
 from .errors import InputError, saving
 from .models import convert_to_hf, locate
-from .tables import read_table, write_table
+from .tables import markdown, read_table, write_table
 from .teachers import run_teacher
 
 # torch and transformers (about 4 s to import) are imported inside the stages that
@@ -605,13 +605,13 @@ def make_sweeps(
         "# Sweeps\n\n"
         + "\n".join(f"- {line}" for line in lines)
         + "\n\n"
-        + aggregate.markdown(
+        + markdown(
             smallest.drop(columns=["sweep"]),
             "The smallest budget that keeps "
             "the rationale's benefit, by the fixed-sequence rule below.",
         )
         + "\n"
-        + aggregate.markdown(shown, curves.NOTE)
+        + markdown(shown, curves.NOTE)
     )
     write_html(
         [("Smallest budgets", smallest.drop(columns=["sweep"])), ("Points", shown)],

@@ -20,7 +20,7 @@ from typing import Sequence
 import pandas as pd
 
 from . import aggregate, verdicts as V
-from .tables import read_provenance, read_table
+from .tables import markdown, read_provenance, read_table
 from .targets import run_identity
 
 log = logging.getLogger(__name__)
@@ -200,11 +200,11 @@ def write_summary(
     if rationales:
         rat = rationale_table(rationales)
         warnings = coverage_warnings(rat) + warnings
-        sections.append("## Rationales\n\n" + aggregate.markdown(rat, RATIONALE_NOTE))
+        sections.append("## Rationales\n\n" + markdown(rat, RATIONALE_NOTE))
         frames.append(("Rationales", rat))
     if train_logs:
         targets = targets_table(train_logs, condition_tables)
-        sections.append("## Training targets\n\n" + aggregate.markdown(targets, TARGETS_NOTE))
+        sections.append("## Training targets\n\n" + markdown(targets, TARGETS_NOTE))
         frames.append(("Training targets", targets))
     if data:
         sections.append(data_section(list(data)))

@@ -100,3 +100,15 @@ def read_provenance(path: str | os.PathLike) -> Mapping[str, Any]:
     meta = pq.read_schema(path).metadata or {}
     raw = meta.get(PROVENANCE_KEY)
     return json.loads(raw) if raw else {}
+
+
+def markdown(rows: pd.DataFrame, note: str) -> str:
+    """A pipe table of ``rows`` (every cell as written), the note under it."""
+    lines = ["| " + " | ".join(rows.columns) + " |", "|" + "---|" * len(rows.columns)]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows.itertuples(index=False)]
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def latex(rows: pd.DataFrame, note: str) -> str:
+    """A booktabs tabular, the note as a comment above it."""
+    return f"% {note}\n" + rows.to_latex(index=False, escape=True)

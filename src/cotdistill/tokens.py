@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .conditions import answer
+from .formats import answer
 from .data.schema import letters
 
 

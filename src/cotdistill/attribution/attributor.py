@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..conditions import format_prompt
+from ..formats import student_prompt
 from ..errors import ConfigError
 from .ig import Method, integrated_gradients
 from .layout import lay_out
@@ -81,7 +81,7 @@ def ig_scores(
     (``id, question, choices, label, rationale``), and a summary for the log."""
     baseline_id, baseline_text = resolve_baseline(tok, cfg.baseline)
     layouts = [
-        lay_out(tok, r.id, format_prompt(r.question, list(r.choices)), r.rationale, r.label)
+        lay_out(tok, r.id, student_prompt(r.question, list(r.choices)), r.rationale, r.label)
         for r in examples.itertuples(index=False)
     ]
     log.info(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..conditions import REASON_MARK, before
+from ..formats import REASON_MARK, before
 from ..errors import ConfigError
 from .scores import word_spans
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..tables import read_provenance, read_table
+from ..tables import markdown, read_provenance, read_table
 from .overlap import overlapping
 
 
@@ -40,6 +40,4 @@ DATA_NOTE = (
 
 def data_section(paths: list[str]) -> str:
     """The summary's "Data" section for these data tables."""
-    from ..aggregate import markdown
-
     return "## Data\n\n" + markdown(data_counts(paths), DATA_NOTE)

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ..conditions import answer
+from ..formats import answer
 from ..data.schema import letters
 from ..evaluate import reasoning_prefix
 from ..tokens import answer_parts

@@ -20,8 +20,8 @@ from typing import Sequence
 
 import yaml
 
-from ..data.schema import letters
 from ..errors import ConfigError, InputError
+from ..formats import question_block
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
 STYLES = ("reason_first", "answer_first")
@@ -43,11 +43,6 @@ def prompt_path(name_or_path: str) -> Path:
             f"use a built-in prompt {builtin_prompts()} or the path of a YAML file",
         )
     return path
-
-
-def format_question(question: str, choices: Sequence[str]) -> str:
-    opts = " ".join(f"({letter}) {c}" for letter, c in zip(letters(len(choices)), choices))
-    return f"Question: {question}\nChoices: {opts}"
 
 
 @dataclass(frozen=True)
@@ -92,10 +87,10 @@ class FewShotPrompt:
         """Chat turns: the instruction opens the first user turn; examples are turn pairs."""
         msgs = []
         for i, ex in enumerate(self.examples):
-            q = format_question(ex["question"], ex["choices"])
+            q = question_block(ex["question"], ex["choices"])
             msgs.append({"role": "user", "content": f"{self.instruction}\n\n{q}" if i == 0 else q})
             msgs.append({"role": "assistant", "content": ex["rationale"].strip()})
-        q = format_question(question, choices)
+        q = question_block(question, choices)
         msgs.append(
             {"role": "user", "content": q if self.examples else f"{self.instruction}\n\n{q}"}
         )
@@ -106,10 +101,9 @@ class FewShotPrompt:
         parts = [self.instruction]
         for ex in self.examples:
             parts.append(
-                f"{format_question(ex['question'], ex['choices'])}\n"
-                f"Reply: {ex['rationale'].strip()}"
+                f"{question_block(ex['question'], ex['choices'])}\nReply: {ex['rationale'].strip()}"
             )
-        parts.append(f"{format_question(question, choices)}\nReply: {prefill}".rstrip())
+        parts.append(f"{question_block(question, choices)}\nReply: {prefill}".rstrip())
         return "\n\n".join(parts)
 
     def hash(self, rendering: str) -> str:
