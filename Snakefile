@@ -33,8 +33,8 @@ include: "workflow/rules/attribution.smk"
 include: "workflow/rules/conditions.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/lens.smk"
+include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/sweeps.smk"
 
 

@@ -5,7 +5,7 @@ import yaml
 
 from cotdistill.config import check_config, teacher_spec, training_spec
 from cotdistill.errors import InvalidConfig
-from cotdistill.targets import run_dirs
+from cotdistill.targets import run_files
 
 from conftest import REPO
 
@@ -23,7 +23,7 @@ def problems(mutate):
 
 def test_default_config_is_valid_and_asks_for_every_condition_and_seed():
     check_config(DEFAULT, SCHEMA)
-    assert len(run_dirs(DEFAULT)) == len(DEFAULT["conditions"]) * len(DEFAULT["seeds"])
+    assert len(run_files(DEFAULT, "model")) == len(DEFAULT["conditions"]) * len(DEFAULT["seeds"])
     from cotdistill.verdicts import CLAIMS, LENS_CLAIM
 
     # the quickstart can judge every claim of the study

@@ -1,5 +1,6 @@
 """The lens stage: readouts through the model's own head, the tuned lens, the tables."""
 
+import json
 import math
 
 import pandas as pd
@@ -15,6 +16,7 @@ from cotdistill.lens.probe import answer_tokens, contexts
 from cotdistill.lens.readout import LensError, Readout
 from cotdistill.lens.run import LensConfig, lens_table
 from cotdistill.lens.summary import curves, emergence, emergence_layer, plot, to_markdown
+from cotdistill.runs import read_identity, stamp
 from cotdistill.stages import FORMAT_WORDS, LensJob, evaluate_run, lens_run
 from cotdistill.students import load_student, load_tokenizer, prepare_student
 from cotdistill.tables import read_provenance, read_table, write_table
@@ -159,7 +161,8 @@ def test_readout_position_follows_the_generated_rationale(tiny_run):
 
 def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_path):
     """The workflow's evaluate job reads the lens from the model it just evaluated:
-    tables equal to evaluating, then loading the model afresh for the lens alone."""
+    tables equal to evaluating, then loading the model afresh for the lens alone. Both
+    ways stamp the run's identity on every table they write."""
     model, tok, rows, test, _ = tiny_run
     model.save_pretrained(tmp_path / "model")
     tok.save_pretrained(tmp_path / "model")
@@ -169,6 +172,7 @@ def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_
     eval_spec = {"max_new_tokens_rationale": 30}
     lens_spec = {"batch_size": 8, "tuned": {"examples": 32, "steps": 12, "batch_positions": 32}}
     out = {k: str(tmp_path / f"{k}.parquet") for k in ("pred1", "lens1", "pred2", "lens2")}
+    ident = {"student": "s", "teacher": "t", "dataset": "d", "condition": "cot_after", "seed": 3}
     evaluate_run(
         run["model"],
         run["test.parquet"],
@@ -177,6 +181,7 @@ def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_
         str(tmp_path / "m1.json"),
         progress=False,
         lens=LensJob(lens_spec, run["train.parquet"], out["lens1"]),
+        run=ident,
     )
     evaluate_run(
         run["model"],
@@ -185,6 +190,7 @@ def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_
         out["pred2"],
         str(tmp_path / "m2.json"),
         progress=False,
+        run=ident,
     )
     lens_run(
         run["model"],
@@ -194,7 +200,12 @@ def test_the_evaluate_job_reads_the_same_lens_as_a_job_of_its_own(tiny_run, tmp_
         lens_spec,
         out["lens2"],
         progress=False,
+        run=ident,
     )
+    for table in (out["pred1"], out["lens1"], out["lens2"]):
+        assert read_identity(table) == ident
+    assert read_table(out["lens1"])["seed"].eq(3).all()
+    assert json.loads((tmp_path / "m1.json").read_text())["run"] == ident
     pd.testing.assert_frame_equal(read_table(out["pred1"]), read_table(out["pred2"]))
     together, alone = read_table(out["lens1"]), read_table(out["lens2"])
     assert set(together["lens"]) == {"logit", "tuned"} and len(together) == len(test) * 3 * 2
@@ -305,8 +316,9 @@ def fake_lens_file(tmp_path, condition, seed, top_by_layer, n=40):
                     "n_choices": 2,
                 }
             )
-    path = tmp_path / f"results/runs/s/t/d/{condition}/seed{seed}/lens.parquet"
-    write_table(pd.DataFrame(rows), path)
+    path = tmp_path / f"lens-{condition}-{seed}.parquet"
+    run = {"student": "s", "teacher": "t", "dataset": "d", "condition": condition, "seed": seed}
+    write_table(stamp(pd.DataFrame(rows), run), path)
     return str(path)
 
 

@@ -3,19 +3,23 @@
 import pandas as pd
 
 
+from cotdistill.runs import stamp
 from cotdistill.summary import TARGETS_NOTE, coverage_warnings, rationale_table, targets_table
 from cotdistill.tables import markdown, write_table
 
 
 def test_training_targets_count_cut_rows_and_average_the_answer_share_over_draws(tmp_path):
-    run = "results/runs/s/t/d/{c}/seed{seed}/train_log.parquet"
+    run = "train_log-{c}-{seed}.parquet"
     table = "results/conditions/t/d/{c}/train.draw{d}.parquet"
     logs, tables = [], []
     for c, per_draw in (("shuffled_after", {0: 0.5, 1: 0.7}), ("cot_after", {0: 0.8})):
         for seed in (0, 1):
             path = tmp_path / run.format(c=c, seed=seed)
+            ident = {"student": "s", "teacher": "t", "dataset": "d", "condition": c, "seed": seed}
             write_table(
-                pd.DataFrame({"step": [1]}), path, params={"examples": 10, "truncated": seed}
+                stamp(pd.DataFrame({"step": [1]}), ident),
+                path,
+                params={"examples": 10, "truncated": seed},
             )
             logs.append(str(path))
         for d, share in per_draw.items():

@@ -13,6 +13,7 @@ from cotdistill.evaluate import (
     evaluate,
     parse_label,
 )
+from cotdistill.runs import stamp
 from cotdistill.stages import FORMAT_WORDS
 from cotdistill.students import load_student, prepare_student
 from cotdistill.tables import read_provenance, write_table
@@ -158,16 +159,20 @@ def test_evaluate_keeps_every_prediction(setup):
 def test_tables_are_recomputed_from_prediction_rows(tmp_path):
     paths = []
     for seed, correct in ((0, [True, True, False, False]), (1, [True, True, True, False])):
-        path = tmp_path / f"results/runs/s/t/d/cot_after/seed{seed}/predictions.parquet"
+        path = tmp_path / f"predictions-{seed}.parquet"  # any name: the rows say whose they are
+        run = {"student": "s", "teacher": "t", "dataset": "d", "condition": "cot_after"}
         write_table(
-            pd.DataFrame(
-                {
-                    "id": list("abcd"),
-                    "gen_correct": correct,
-                    "choice_correct": correct,
-                    "gen_parsed": [True] * 4,
-                    "choice_logprobs": [[-1.0, -2.0]] * 2 + [[-1.0, -2.0, -3.0, -4.0]] * 2,
-                }
+            stamp(
+                pd.DataFrame(
+                    {
+                        "id": list("abcd"),
+                        "gen_correct": correct,
+                        "choice_correct": correct,
+                        "gen_parsed": [True] * 4,
+                        "choice_logprobs": [[-1.0, -2.0]] * 2 + [[-1.0, -2.0, -3.0, -4.0]] * 2,
+                    }
+                ),
+                {**run, "seed": seed},
             ),
             path,
             params={"seed": seed},
@@ -190,15 +195,19 @@ def test_comparisons_pair_the_same_examples_whatever_their_row_order(tmp_path):
     for condition, correct in (("label_only", base), ("cot_after", [True] * 35 + [False] * 5)):
         for seed in (0, 1):
             order = list(range(40)) if seed == 0 else list(reversed(range(40)))  # shuffled rows
-            path = tmp_path / f"results/runs/s/t/d/{condition}/seed{seed}/predictions.parquet"
+            path = tmp_path / f"{condition}-{seed}.parquet"
+            run = {"student": "s", "teacher": "t", "dataset": "d", "condition": condition}
             write_table(
-                pd.DataFrame(
-                    {
-                        "id": [f"q{i}" for i in order],
-                        "gen_correct": [correct[i] for i in order],
-                        "choice_correct": [correct[i] for i in order],
-                        "gen_parsed": True,
-                    }
+                stamp(
+                    pd.DataFrame(
+                        {
+                            "id": [f"q{i}" for i in order],
+                            "gen_correct": [correct[i] for i in order],
+                            "choice_correct": [correct[i] for i in order],
+                            "gen_parsed": True,
+                        }
+                    ),
+                    {**run, "seed": seed},
                 ),
                 path,
             )

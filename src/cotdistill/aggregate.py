@@ -16,25 +16,26 @@ import logging
 import numpy as np
 import pandas as pd
 
+from . import runs as run_keys
 from . import stats
 from .verdicts import claim_pairs
 from .plotting import save_figure, sort_by_condition, write_html
 from .tables import latex, markdown, read_table
-from .targets import run_identity
 
 log = logging.getLogger(__name__)
-KEYS = ["student", "teacher", "dataset", "condition"]
-UNIT = KEYS[:3]
+KEYS = list(run_keys.KEYS[:4])  # a run group: every seed of one condition
+UNIT = list(run_keys.UNIT)
 METRICS = {"gen_accuracy": "gen_correct", "choice_accuracy": "choice_correct"}
 METRIC_NAMES = {"gen_accuracy": "generation", "choice_accuracy": "choice"}
 REFERENCES = ("label_only", "cot_after")  # every condition is compared with these
 
 
 def per_run(prediction_paths: Sequence[str]) -> pd.DataFrame:
-    """One row per run: its identity (parsed from the path) and accuracies from its rows."""
+    """One row per run: its identity (stamped on its predictions by the evaluate job)
+    and accuracies from its rows."""
     rows = []
     for path in prediction_paths:
-        identity = run_identity(path)
+        identity = run_keys.read_identity(path)
         pred = read_table(path)
         row = {**identity, "n": len(pred), "predictions": str(path)}
         row.update({name: float(pred[col].mean()) for name, col in METRICS.items()})

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from . import conditions as cond
+from . import runs
 from .data import letters, load_dataset_split
 from .errors import InputError, saving
 from .models import convert_to_hf, locate
@@ -324,10 +325,12 @@ def train_run(
     progress: bool = True,
     checkpoint_dir: str | None = None,
     checkpoint_every: int = 0,
+    run: Mapping | None = None,
 ) -> None:
     """Train one run; with ``checkpoint_dir``, save a checkpoint there every
     ``checkpoint_every`` steps, resume from the one a killed attempt left, and
-    delete it once the model is saved."""
+    delete it once the model is saved. ``run``: the run's identity (``runs.KEYS``),
+    stamped on the training log."""
     from . import checkpoints
     from .students import load_student, save_trained
     from .train import TrainConfig, train
@@ -358,7 +361,7 @@ def train_run(
     with saving(out_model):
         save_trained(model, tok, base_dir, seed, out_model)
     write_table(
-        history,
+        runs.stamp(history, run),
         out_log,
         params={
             "training": dict(train_spec),
@@ -391,12 +394,14 @@ def evaluate_run(
     progress: bool = True,
     lens: LensJob | None = None,
     condition_train: str | None = None,
+    run: Mapping | None = None,
 ) -> None:
     """Predictions and metrics of one trained run; with ``lens``, also its logit and
     tuned lens readouts (see ``lens.probe``) from the same loaded model.
     ``condition_train``: the run's training table, from whose longest target a
     rationale-first student's generation budget is derived (``max_new_tokens_rationale:
-    auto``, the default).
+    auto``, the default). ``run``: the run's identity (``runs.KEYS``), stamped on the
+    predictions, the metrics and the lens readouts.
 
     One job per run for both: the lens reads the predictions, so it always followed
     evaluation, and a second job paid the interpreter, the torch and transformers
@@ -423,7 +428,9 @@ def evaluate_run(
     precision = resolve_precision(cfg.precision, device)
     with autocast(precision, device):
         pred = evaluate(model, tok, test, rationale_first, cfg, progress)
-    summary = metrics(pred)
+    pred = runs.stamp(pred, run)
+    summary = {"run": runs.identity(run)} if run is not None else {}
+    summary.update(metrics(pred))
     summary["precision"] = precision
     if rationale_first:
         summary["max_new_tokens_rationale"] = int(cfg.max_new_tokens_rationale)
@@ -445,7 +452,7 @@ def evaluate_run(
     )
     Path(out_metrics).write_text(json.dumps(summary, indent=2) + "\n")
     if lens is not None:
-        _lens_readouts(model, tok, model_dir, condition_test, out_predictions, lens, progress)
+        _lens_readouts(model, tok, model_dir, condition_test, out_predictions, lens, progress, run)
 
 
 def lens_run(
@@ -457,6 +464,7 @@ def lens_run(
     out: str,
     threads: int = 1,
     progress: bool = True,
+    run: Mapping | None = None,
 ) -> None:
     """The lens readouts alone, of a run already evaluated (the workflow does both in
     ``evaluate_run``)."""
@@ -475,11 +483,19 @@ def lens_run(
         predictions,
         LensJob(lens_spec, condition_train, out),
         progress,
+        run,
     )
 
 
 def _lens_readouts(
-    model, tok, model_dir: str, condition_test: str, predictions: str, job: LensJob, progress: bool
+    model,
+    tok,
+    model_dir: str,
+    condition_test: str,
+    predictions: str,
+    job: LensJob,
+    progress: bool,
+    run: Mapping | None,
 ) -> None:
     from .lens.run import LensConfig, lens_table
     from .train import pick_device
@@ -497,7 +513,7 @@ def _lens_readouts(
         progress,
     )
     write_table(
-        table,
+        runs.stamp(table, run),
         job.out,
         params={"lens": dict(job.spec or {}), **summary},
         upstream=[model_dir, job.condition_train, condition_test, predictions],

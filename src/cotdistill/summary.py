@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import aggregate, verdicts as V
 from .tables import markdown, read_provenance, read_table
-from .targets import run_identity
+from .runs import read_identity
 
 log = logging.getLogger(__name__)
 PARSE_WARNING = 0.95  # a rationale-first condition under this parse rate gets a warning
@@ -99,7 +99,7 @@ def targets_table(train_logs: Sequence[str], condition_tables: Sequence[str]) ->
     kept = kept_shares(condition_tables)
     groups: dict[tuple, list] = {}
     for path in train_logs:
-        ident = run_identity(path)
+        ident = read_identity(path)
         params = read_provenance(path).get("params") or {}
         key = (ident["student"], ident["teacher"], ident["dataset"], ident["condition"])
         groups.setdefault(key, []).append((params.get("examples"), params.get("truncated")))
@@ -159,7 +159,7 @@ def lens_pairs(lens_paths: Sequence[str]) -> dict:
     part = V.LENS_CLAIM.parts[0]
     by_unit: dict[tuple, dict[str, list]] = {}
     for path in lens_paths:
-        ident = run_identity(path)
+        ident = read_identity(path)
         unit = (ident["student"], ident["teacher"], ident["dataset"])
         by_unit.setdefault(unit, {}).setdefault(ident["condition"], []).append(path)
     out = {}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .config import (
     attributor_model,
@@ -16,55 +14,86 @@ from .config import (
 )
 from .models import needs_conversion
 
-RUN = "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}"
-BASE = "results/students/{student}/{teacher}/{dataset}/base"
-FINAL = [
-    "results/tables/accuracy.csv",
-    "results/tables/accuracy.md",
-    "results/tables/accuracy.tex",
-    "results/tables/runs.csv",
-    "results/tables/comparisons.csv",
-    "results/tables/comparisons.md",
-    "results/tables/comparisons.tex",
-    "results/plots/accuracy.png",
-    "results/summary.md",
-    "results/tables/verdicts.csv",
-    "results/tables/accuracy.html",
-    "results/tables/comparisons.html",
-    "results/summary.html",
-]
+# Every file the workflow writes, named once. The rule that makes a file writes its
+# pattern here (under the config's results folder: ``relocate``); a rule that reads it
+# names ``rules.<maker>.output`` where the wildcards line up, and the functions below
+# otherwise. Patterns are written under "results/" and relocated at use.
+DATA = "results/data/{dataset}/{split}.parquet"
+MODEL = "results/models/{owner}/{name}"  # GGUF weights converted to safetensors
+TEACHER = "results/rationales/{teacher}/{dataset}/{split}.parquet"
+SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
+ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
+ATTRIBUTION_TABLES = {
+    "csv": "results/tables/attribution.csv",
+    "md": "results/tables/attribution.md",
+    "html": "results/tables/attribution.html",
+}
 # a condition's training table per random draw (the seed for conditions that draw, else 0)
 CONDITION_TRAIN = "results/conditions/{teacher}/{dataset}/{condition}/train.draw{draw}.parquet"
 CONDITION_TEST = "results/conditions/{teacher}/{dataset}/{condition}/test.parquet"
-SCORES = "results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"
-ATTRIBUTION_FIGURE = "results/plots/attribution/{attributor}/{teacher}/{dataset}.png"
-ATTRIBUTION_TABLES = [
-    "results/tables/attribution.csv",
-    "results/tables/attribution.md",
-    "results/tables/attribution.html",
-]
-RATIONALES = "results/rationales/{teacher}/{dataset}/train.parquet"
-TRAIN_DATA = "results/data/{dataset}/train.parquet"
-LENS_TABLES = [
-    "results/tables/lens_curves.csv",
-    "results/tables/lens_emergence.csv",
-    "results/tables/lens_emergence.md",
-    "results/tables/lens_emergence.html",
-]
+BASE = "results/students/{student}/{teacher}/{dataset}/base"
+RUN_KEY = "{student}/{teacher}/{dataset}/{condition}/seed{seed}"  # also its jobs' log names
+RUN = f"results/runs/{RUN_KEY}"
+# what a run's train and evaluate jobs write into its folder
+RUN_FILES = {
+    "model": f"{RUN}/model",
+    "train_log": f"{RUN}/train_log.parquet",
+    "lens": f"{RUN}/lens.parquet",
+    "predictions": f"{RUN}/predictions.parquet",
+    "metrics": f"{RUN}/metrics.json",
+}
+ACCURACY_TABLES = {
+    "csv": "results/tables/accuracy.csv",
+    "md": "results/tables/accuracy.md",
+    "tex": "results/tables/accuracy.tex",
+    "html": "results/tables/accuracy.html",
+    "runs": "results/tables/runs.csv",
+    "comparisons_csv": "results/tables/comparisons.csv",
+    "comparisons_md": "results/tables/comparisons.md",
+    "comparisons_tex": "results/tables/comparisons.tex",
+    "comparisons_html": "results/tables/comparisons.html",
+    "plot": "results/plots/accuracy.png",
+}
+SUMMARY = {
+    "md": "results/summary.md",
+    "csv": "results/tables/verdicts.csv",
+    "html": "results/summary.html",
+}
+LENS_TABLES = {
+    "curves": "results/tables/lens_curves.csv",
+    "csv": "results/tables/lens_emergence.csv",
+    "md": "results/tables/lens_emergence.md",
+    "html": "results/tables/lens_emergence.html",
+}
 LENS_PLOT = "results/plots/lens/{student}/{teacher}/{dataset}.png"
-SWEEP_TABLES = [
-    "results/tables/sweeps.csv",
-    "results/tables/sweeps.md",
-    "results/tables/sweeps.html",
-]
+SWEEP_TABLES = {
+    "csv": "results/tables/sweeps.csv",
+    "md": "results/tables/sweeps.md",
+    "html": "results/tables/sweeps.html",
+}
 SWEEP_PLOT = "results/plots/sweeps/{student}/{teacher}/{dataset}.png"
-# RUN as a pattern under any results folder: "{name}" matches one path part, "seed{seed}" a number
-_RUN_RE = re.compile(
-    re.sub(
-        r"\\\{(\w+)\\\}", lambda m: rf"(?P<{m[1]}>[^/]+)", re.escape(RUN.removeprefix("results/"))
-    ).replace(r"(?P<seed>[^/]+)", r"(?P<seed>\d+)")
-    + "/"
-)
+# every job's log and benchmark: one folder per rule, one file per job ({key}: its wildcards)
+LOG = "results/logs/{rule}/{key}.log"
+BENCHMARK = "results/benchmarks/{rule}/{key}.tsv"
+
+
+def filled(pattern: str, **values) -> str:
+    """``pattern`` with some of its wildcards filled, the others left for Snakemake."""
+    for name, value in values.items():
+        pattern = pattern.replace("{" + name + "}", str(value))
+    return pattern
+
+
+TRAIN_DATA = filled(DATA, split="train")
+RATIONALES = filled(TEACHER, split="train")  # what conditions and attribution read
+
+
+def job_files(rule: str, key: str = "") -> tuple[str, str]:
+    """A job's (log, benchmark): ``results/logs/<rule>/<key>.log`` and the same under
+    benchmarks/; a rule with one job (no wildcards) gets ``results/logs/<rule>.log``."""
+    if not key:
+        return tuple(p.replace("/{key}", "").format(rule=rule) for p in (LOG, BENCHMARK))
+    return tuple(filled(p, rule=rule, key=key) for p in (LOG, BENCHMARK))
 
 
 def relocate(config: Mapping, path: str) -> str:
@@ -75,30 +104,23 @@ def relocate(config: Mapping, path: str) -> str:
     return root + path.removeprefix("results")
 
 
-def run_identity(path: str | Path) -> dict:
-    """{student, teacher, dataset, condition, seed} of a file inside a run folder."""
-    m = _RUN_RE.search(Path(path).as_posix())
-    if not m:
-        raise ValueError(f"{path}: not inside a run folder ({RUN})")
-    return {**m.groupdict(), "seed": int(m["seed"])}
-
-
 def final(config: Mapping) -> list[str]:
     """Everything ``rule all`` asks for."""
     extra = (
-        ATTRIBUTION_TABLES + attribution_paths(config, ATTRIBUTION_FIGURE)
+        [*ATTRIBUTION_TABLES.values(), *attribution_paths(config, ATTRIBUTION_FIGURE)]
         if attribution_units(config)
         else []
     )
     if lens_enabled(config):
-        extra += LENS_TABLES + [
+        extra += [*LENS_TABLES.values()] + [
             LENS_PLOT.format(student=s, teacher=t, dataset=d)
             for t, d in units(config)
             for s in config["students"]
         ]
     if config.get("sweeps"):
-        extra += SWEEP_TABLES + list(sweep_plots(config).values())
-    return [relocate(config, p) for p in FINAL + extra]
+        extra += [*SWEEP_TABLES.values(), *sweep_plots(config).values()]
+    final = [*ACCURACY_TABLES.values(), *SUMMARY.values()]
+    return [relocate(config, p) for p in final + extra]
 
 
 def sweep_plots(config: Mapping) -> dict[tuple, str]:
@@ -124,13 +146,6 @@ def sweep_conditions(config: Mapping) -> list[str]:
 def sweep_inputs(config: Mapping) -> dict[str, list[str]]:
     """The predictions and training tables (their budget shares) of the sweep conditions."""
     wanted = set(sweep_conditions(config))
-    runs = [
-        relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
-        for t, d in units(config)
-        for s in config["students"]
-        for c in wanted
-        for seed in config["seeds"]
-    ]
     tables = list(
         dict.fromkeys(
             condition_train(config, t, d, c, seed)
@@ -140,7 +155,7 @@ def sweep_inputs(config: Mapping) -> dict[str, list[str]]:
         )
     )
     return {
-        "predictions": sorted(f"{r}/predictions.parquet" for r in runs),
+        "predictions": sorted(run_files(config, "predictions", wanted)),
         "conditions": sorted(tables),
     }
 
@@ -187,16 +202,14 @@ def attributor_model_input(
         return []
     model = attributor_model(config, attributor)
     if "run" in model:
-        run = RUN.format(
+        run = RUN_FILES["model"].format(
             student=model["student"],
             teacher=teacher,
             dataset=dataset,
             condition=model["run"],
             seed=model["seed"],
         )
-        return [relocate(config, f"{run}/model")] + adapter_base(
-            config, model["student"], teacher, dataset
-        )
+        return [relocate(config, run)] + adapter_base(config, model["student"], teacher, dataset)
     if model.get("teacher"):
         return converted_weights(config, "teachers", teacher)
     return converted_weights(config, "attributors", attributor)
@@ -230,23 +243,37 @@ def rationale_first(config: Mapping, condition: str) -> bool:
     return resolve(condition, config["conditions"][condition])[0].rationale_first
 
 
-def run_dirs(config: Mapping) -> list[str]:
-    """Every (student, teacher, dataset, condition, seed) run folder the config asks for."""
+def run_files(
+    config: Mapping,
+    name: str,
+    conditions: Sequence[str] | None = None,
+    student: str | None = None,
+    teacher: str | None = None,
+    dataset: str | None = None,
+) -> list[str]:
+    """One file (``RUN_FILES[name]``) of every (student, teacher, dataset, condition,
+    seed) run the config asks for, or of some conditions' runs, or of one unit's."""
     return [
-        relocate(config, RUN.format(student=s, teacher=t, dataset=d, condition=c, seed=seed))
+        relocate(
+            config,
+            RUN_FILES[name].format(student=s, teacher=t, dataset=d, condition=c, seed=seed),
+        )
         for t, d in units(config)
+        if teacher in (None, t) and dataset in (None, d)
         for s in config["students"]
+        if student in (None, s)
         for c in config["conditions"]
+        if conditions is None or c in conditions
         for seed in config["seeds"]
     ]
 
 
 def predictions(config: Mapping) -> list[str]:
-    return [f"{run}/predictions.parquet" for run in run_dirs(config)]
+    return run_files(config, "predictions")
 
 
 def train_logs(config: Mapping) -> list[str]:
-    return [f"{run}/train_log.parquet" for run in run_dirs(config)]
+    return run_files(config, "train_log")
 
 
 def condition_tables(config: Mapping) -> list[str]:
@@ -265,8 +292,8 @@ def lens_claim_tables(config: Mapping) -> list[str]:
     """lens.parquet of the runs the lens claim compares (its per-question measure)."""
     from .verdicts import LENS_CLAIM
 
-    wanted = {LENS_CLAIM.parts[0].condition, LENS_CLAIM.parts[0].reference}
-    return [p for p in lens_tables(config) if run_identity(p)["condition"] in wanted]
+    part = LENS_CLAIM.parts[0]
+    return run_files(config, "lens", [part.condition, part.reference])
 
 
 def lens_tables(
@@ -276,12 +303,7 @@ def lens_tables(
     dataset: str | None = None,
 ) -> list[str]:
     """Every run's lens.parquet, or one (student, teacher, dataset) unit's."""
-    paths = [f"{run}/lens.parquet" for run in run_dirs(config)]
-    want = {"student": student, "teacher": teacher, "dataset": dataset}
-    return [p for p in paths if all(v is None or run_identity(p)[k] == v for k, v in want.items())]
-
-
-MODEL = "results/models/{owner}/{name}"
+    return run_files(config, "lens", student=student, teacher=teacher, dataset=dataset)
 
 
 def converted_weights(config: Mapping, owner: str, name: str) -> list[str]:

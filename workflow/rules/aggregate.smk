@@ -1,33 +1,27 @@
+ACCURACY = {name: R(path) for name, path in targets.ACCURACY_TABLES.items()}
+SUMMARY = {name: R(path) for name, path in targets.SUMMARY.items()}
+
+
 rule aggregate:
     input:
         predictions=targets.predictions(config),
     output:
-        csv=R("results/tables/accuracy.csv"),
-        md=R("results/tables/accuracy.md"),
-        tex=R("results/tables/accuracy.tex"),
-        html=report(
-            R("results/tables/accuracy.html"),
-            caption="../report/accuracy_table.rst",
-            category="Accuracy",
-        ),
-        runs=R("results/tables/runs.csv"),
-        comparisons_csv=R("results/tables/comparisons.csv"),
-        comparisons_md=R("results/tables/comparisons.md"),
-        comparisons_tex=R("results/tables/comparisons.tex"),
+        csv=ACCURACY["csv"],
+        md=ACCURACY["md"],
+        tex=ACCURACY["tex"],
+        html=report(ACCURACY["html"], caption="../report/accuracy_table.rst", category="Accuracy"),
+        runs=ACCURACY["runs"],
+        comparisons_csv=ACCURACY["comparisons_csv"],
+        comparisons_md=ACCURACY["comparisons_md"],
+        comparisons_tex=ACCURACY["comparisons_tex"],
         comparisons_html=report(
-            R("results/tables/comparisons.html"),
-            caption="../report/comparisons.rst",
-            category="Accuracy",
+            ACCURACY["comparisons_html"], caption="../report/comparisons.rst", category="Accuracy"
         ),
-        plot=report(
-            R("results/plots/accuracy.png"),
-            caption="../report/accuracy.rst",
-            category="Accuracy",
-        ),
+        plot=report(ACCURACY["plot"], caption="../report/accuracy.rst", category="Accuracy"),
     log:
-        R("results/logs/aggregate.log"),
+        log_of("aggregate"),
     benchmark:
-        R("results/benchmarks/aggregate.tsv")
+        benchmark_of("aggregate")
     conda:
         "../../envs/report.yaml"
     resources:
@@ -42,24 +36,24 @@ rule summary:
     input:
         # verdicts are decided from every run's predictions (intervals, gates, shares)
         predictions=targets.predictions(config),
-        emergence=R(targets.LENS_TABLES[1]) if lens_enabled(config) else [],
+        emergence=rules.lens_tables.output.csv if lens_enabled(config) else [],
         lens=targets.lens_claim_tables(config) if lens_enabled(config) else [],
         train_logs=targets.train_logs(config),
         conditions=targets.condition_tables(config),
         rationales=[R(targets.RATIONALES.format(teacher=t, dataset=d)) for t, d in units(config)],
         data=[
-            R(f"results/data/{d}/{s}.parquet")
+            R(targets.DATA.format(dataset=d, split=s))
             for d in dict.fromkeys(d for _, d in units(config))
             for s in ("train", "test")
         ],
     output:
-        md=R("results/summary.md"),
-        csv=R("results/tables/verdicts.csv"),
-        html=report(R("results/summary.html"), caption="../report/summary.rst", category="Verdicts"),
+        md=SUMMARY["md"],
+        csv=SUMMARY["csv"],
+        html=report(SUMMARY["html"], caption="../report/summary.rst", category="Verdicts"),
     log:
-        R("results/logs/summary.log"),
+        log_of("summary"),
     benchmark:
-        R("results/benchmarks/summary.tsv")
+        benchmark_of("summary")
     conda:
         "../../envs/report.yaml"
     resources:

@@ -2,17 +2,17 @@ rule attribution:
     # Scores of every training rationale's positions: integrated gradients (captum) of
     # the gold label's log-probability, or the rule-based teacher's known key words.
     input:
-        train=R("results/data/{dataset}/train.parquet"),
-        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
+        train=R(targets.TRAIN_DATA),
+        rationales=R(targets.RATIONALES),
         model=lambda wc: targets.attributor_model_input(
             config, wc.attributor, wc.teacher, wc.dataset
         ),
     output:
-        R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
+        R(targets.SCORES),
     log:
-        R("results/logs/attribution/{attributor}/{teacher}/{dataset}.log"),
+        log_of("attribution", "{attributor}/{teacher}/{dataset}"),
     benchmark:
-        R("results/benchmarks/attribution/{attributor}/{teacher}/{dataset}.tsv")
+        benchmark_of("attribution", "{attributor}/{teacher}/{dataset}")
     conda:
         "../../envs/attribution.yaml"
     threads: rule_threads("attribution")
@@ -26,18 +26,18 @@ rule attribution:
 
 rule attribution_figure:
     input:
-        scores=R("results/attribution/{attributor}/{teacher}/{dataset}/scores.parquet"),
-        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
+        scores=rules.attribution.output[0],
+        rationales=R(targets.RATIONALES),
     output:
         report(
-            R("results/plots/attribution/{attributor}/{teacher}/{dataset}.png"),
+            R(targets.ATTRIBUTION_FIGURE),
             caption="../report/attribution_figure.rst",
             category="Attribution",
         ),
     log:
-        R("results/logs/attribution_figure/{attributor}/{teacher}/{dataset}.log"),
+        log_of("attribution_figure", "{attributor}/{teacher}/{dataset}"),
     benchmark:
-        R("results/benchmarks/attribution_figure/{attributor}/{teacher}/{dataset}.tsv")
+        benchmark_of("attribution_figure", "{attributor}/{teacher}/{dataset}")
     conda:
         "../../envs/report.yaml"
     resources:
@@ -52,17 +52,17 @@ rule attribution_table:
         rationales=targets.attribution_paths(config, targets.RATIONALES),
         data=targets.attribution_paths(config, targets.TRAIN_DATA),  # gold labels and choices
     output:
-        csv=R("results/tables/attribution.csv"),
-        md=R("results/tables/attribution.md"),
+        csv=R(targets.ATTRIBUTION_TABLES["csv"]),
+        md=R(targets.ATTRIBUTION_TABLES["md"]),
         html=report(
-            R("results/tables/attribution.html"),
+            R(targets.ATTRIBUTION_TABLES["html"]),
             caption="../report/attribution_table.rst",
             category="Attribution",
         ),
     log:
-        R("results/logs/attribution_table.log"),
+        log_of("attribution_table"),
     benchmark:
-        R("results/benchmarks/attribution_table.tsv")
+        benchmark_of("attribution_table")
     conda:
         "../../envs/report.yaml"
     resources:

@@ -39,7 +39,21 @@ experiments.check_results_owner(RESULTS, CONFIG_FILES)  # another config's resul
 
 
 def R(path):
+    """A path pattern of targets.py under the config's own results folder."""
     return targets.relocate(config, path)
+
+
+RUN_KEY = targets.RUN_KEY
+
+
+def log_of(rule, key=""):
+    """The job's log: results/logs/<rule>/<key>.log (``key``: its wildcards)."""
+    return R(targets.job_files(rule, key)[0])
+
+
+def benchmark_of(rule, key=""):
+    """The job's benchmark: results/benchmarks/<rule>/<key>.tsv."""
+    return R(targets.job_files(rule, key)[1])
 
 
 def run_weights(path):
@@ -69,7 +83,8 @@ onstart:  # real runs only: a dry run may plan models this machine has not got
     check_offline_models(config)
     # an openai teacher's server must answer, unless its rationales are all written
     check_servers(
-        config, done=lambda t, d: os.path.exists(R(f"results/rationales/{t}/{d}/train.parquet"))
+        config,
+        done=lambda t, d: os.path.exists(R(targets.RATIONALES.format(teacher=t, dataset=d))),
     )
     experiments.claim(RESULTS, CONFIG_FILES)
 

@@ -5,16 +5,16 @@
 # no test row, so a test-only edit re-evaluates but retrains nothing.
 rule conditions:
     input:
-        train=R("results/data/{dataset}/train.parquet"),
-        rationales=R("results/rationales/{teacher}/{dataset}/train.parquet"),
+        train=R(targets.TRAIN_DATA),
+        rationales=R(targets.RATIONALES),
         # only the conditions that read attribution scores (conditions.needs_scores)
         scores=lambda wc: targets.scores_input(config, wc.condition, wc.teacher, wc.dataset),
     output:
         train=R(targets.CONDITION_TRAIN),
     log:
-        R("results/logs/conditions/{teacher}/{dataset}/{condition}/draw{draw}.log"),
+        log_of("conditions", "{teacher}/{dataset}/{condition}/draw{draw}"),
     benchmark:
-        R("results/benchmarks/conditions/{teacher}/{dataset}/{condition}/draw{draw}.tsv")
+        benchmark_of("conditions", "{teacher}/{dataset}/{condition}/draw{draw}")
     conda:
         "../../envs/data.yaml"
     resources:
@@ -28,14 +28,14 @@ rule conditions:
 
 rule condition_test:
     input:
-        train=R("results/data/{dataset}/train.parquet"),
-        test=R("results/data/{dataset}/test.parquet"),
+        train=R(targets.TRAIN_DATA),
+        test=R(targets.filled(targets.DATA, split="test")),
     output:
         test=R(targets.CONDITION_TEST),
     log:
-        R("results/logs/condition_test/{teacher}/{dataset}/{condition}.log"),
+        log_of("condition_test", "{teacher}/{dataset}/{condition}"),
     benchmark:
-        R("results/benchmarks/condition_test/{teacher}/{dataset}/{condition}.tsv")
+        benchmark_of("condition_test", "{teacher}/{dataset}/{condition}")
     conda:
         "../../envs/data.yaml"
     resources:

@@ -3,11 +3,11 @@ rule data:
         # the file itself, so that editing a row reruns what depends on it
         lambda wc: dataset_split_files(config, wc.dataset, wc.split),
     output:
-        R("results/data/{dataset}/{split}.parquet"),
+        R(targets.DATA),
     log:
-        R("results/logs/data/{dataset}/{split}.log"),
+        log_of("data", "{dataset}/{split}"),
     benchmark:
-        R("results/benchmarks/data/{dataset}/{split}.tsv")
+        benchmark_of("data", "{dataset}/{split}")
     conda:
         "../../envs/data.yaml"
     resources:

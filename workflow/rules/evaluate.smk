@@ -6,32 +6,22 @@ LENS_ON = lens_enabled(config)
 
 rule evaluate:
     input:
-        model=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model"),
+        model=rules.train.output.model,
         lora_base=lambda wc: targets.adapter_base(config, wc.student, wc.teacher, wc.dataset),
-        test=R(targets.CONDITION_TEST),
+        test=rules.condition_test.output.test,
         # the run's training targets: the tuned lens learns from them, and a rationale-first
         # student's generation budget is derived from their longest rationale
         train=lambda wc: targets.condition_train(
             config, wc.teacher, wc.dataset, wc.condition, wc.seed
         ),
     output:
-        **(
-            {
-                "lens": R(
-                    "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/lens.parquet"
-                )
-            }
-            if LENS_ON
-            else {}
-        ),
-        predictions=R(
-            "results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/predictions.parquet"
-        ),
-        metrics=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/metrics.json"),
+        **({"lens": R(targets.RUN_FILES["lens"])} if LENS_ON else {}),
+        predictions=R(targets.RUN_FILES["predictions"]),
+        metrics=R(targets.RUN_FILES["metrics"]),
     log:
-        R("results/logs/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
+        log_of("evaluate", RUN_KEY),
     benchmark:
-        R("results/benchmarks/evaluate/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
+        benchmark_of("evaluate", RUN_KEY)
     conda:
         "../../envs/train.yaml"
     threads: rule_threads("evaluate")

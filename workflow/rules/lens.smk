@@ -5,18 +5,18 @@ rule lens_tables:
     input:
         targets.lens_tables(config),
     output:
-        curves=R(targets.LENS_TABLES[0]),
-        csv=R(targets.LENS_TABLES[1]),
-        md=R(targets.LENS_TABLES[2]),
+        curves=R(targets.LENS_TABLES["curves"]),
+        csv=R(targets.LENS_TABLES["csv"]),
+        md=R(targets.LENS_TABLES["md"]),
         html=report(
-            R(targets.LENS_TABLES[3]),
+            R(targets.LENS_TABLES["html"]),
             caption="../report/lens_emergence.rst",
             category="Lens",
         ),
     log:
-        R("results/logs/lens_tables.log"),
+        log_of("lens_tables"),
     benchmark:
-        R("results/benchmarks/lens_tables.tsv")
+        benchmark_of("lens_tables")
     conda:
         "../../envs/report.yaml"
     resources:
@@ -33,15 +33,15 @@ rule lens_plot:
         lambda wc: targets.lens_tables(config, wc.student, wc.teacher, wc.dataset),
     output:
         report(
-            R("results/plots/lens/{student}/{teacher}/{dataset}.png"),
+            R(targets.LENS_PLOT),
             caption="../report/lens.rst",
             category="Lens",
             subcategory="{student} / {teacher} / {dataset}",
         ),
     log:
-        R("results/logs/lens_plot/{student}/{teacher}/{dataset}.log"),
+        log_of("lens_plot", "{student}/{teacher}/{dataset}"),
     benchmark:
-        R("results/benchmarks/lens_plot/{student}/{teacher}/{dataset}.tsv")
+        benchmark_of("lens_plot", "{student}/{teacher}/{dataset}")
     conda:
         "../../envs/report.yaml"
     resources:

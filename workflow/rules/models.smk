@@ -1,11 +1,11 @@
 rule convert_model:
     # GGUF sources are dequantised once into a safetensors folder that later jobs load fast.
     output:
-        directory(R("results/models/{owner}/{name}")),
+        directory(R(targets.MODEL)),
     log:
-        R("results/logs/convert_model/{owner}/{name}.log"),
+        log_of("convert_model", "{owner}/{name}"),
     benchmark:
-        R("results/benchmarks/convert_model/{owner}/{name}.tsv")
+        benchmark_of("convert_model", "{owner}/{name}")
     conda:
         "../../envs/train.yaml"
     resources:

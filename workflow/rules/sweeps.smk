@@ -7,10 +7,12 @@ rule sweeps:
         predictions=lambda wc: targets.sweep_inputs(config)["predictions"],
         conditions=lambda wc: targets.sweep_inputs(config)["conditions"],
     output:
-        csv=R(targets.SWEEP_TABLES[0]),
-        md=R(targets.SWEEP_TABLES[1]),
+        csv=R(targets.SWEEP_TABLES["csv"]),
+        md=R(targets.SWEEP_TABLES["md"]),
         html=report(
-            R(targets.SWEEP_TABLES[2]), caption="../report/sweeps_table.rst", category="Sweeps"
+            R(targets.SWEEP_TABLES["html"]),
+            caption="../report/sweeps_table.rst",
+            category="Sweeps",
         ),
         plots=[
             report(
@@ -22,9 +24,9 @@ rule sweeps:
             for unit, path in targets.sweep_plots(config).items()
         ],
     log:
-        R("results/logs/sweeps.log"),
+        log_of("sweeps"),
     benchmark:
-        R("results/benchmarks/sweeps.tsv")
+        benchmark_of("sweeps")
     conda:
         "../../envs/report.yaml"
     resources:

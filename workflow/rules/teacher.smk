@@ -1,14 +1,14 @@
 rule teacher:
     input:
-        data=R("results/data/{dataset}/{split}.parquet"),
+        data=rules.data.output[0],
         weights=lambda wc: targets.converted_weights(config, "teachers", wc.teacher),
         files=lambda wc: teacher_split_files(config, wc.teacher, wc.dataset, wc.split),
     output:
-        R("results/rationales/{teacher}/{dataset}/{split}.parquet"),
+        R(targets.TEACHER),
     log:
-        R("results/logs/teacher/{teacher}/{dataset}/{split}.log"),
+        log_of("teacher", "{teacher}/{dataset}/{split}"),
     benchmark:
-        R("results/benchmarks/teacher/{teacher}/{dataset}/{split}.tsv")
+        benchmark_of("teacher", "{teacher}/{dataset}/{split}")
     conda:
         "../../envs/teacher.yaml"
     resources:

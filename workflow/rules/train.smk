@@ -2,17 +2,15 @@ rule student_base:
     input:
         # a scratch tokenizer is trained on the data and rationales; a pretrained
         # student's is its own, so rationales changing rebuild nothing for it
-        train=lambda wc: scratch_only(wc, R("results/data/{dataset}/train.parquet")),
-        rationales=lambda wc: scratch_only(
-            wc, R("results/rationales/{teacher}/{dataset}/train.parquet")
-        ),
+        train=lambda wc: scratch_only(wc, R(targets.TRAIN_DATA)),
+        rationales=lambda wc: scratch_only(wc, R(targets.RATIONALES)),
         weights=lambda wc: targets.converted_weights(config, "students", wc.student),
     output:
         directory(R(targets.BASE)),
     log:
-        R("results/logs/student_base/{student}/{teacher}/{dataset}.log"),
+        log_of("student_base", "{student}/{teacher}/{dataset}"),
     benchmark:
-        R("results/benchmarks/student_base/{student}/{teacher}/{dataset}.tsv")
+        benchmark_of("student_base", "{student}/{teacher}/{dataset}")
     conda:
         "../../envs/train.yaml"
     resources:
@@ -25,19 +23,17 @@ rule student_base:
 
 rule train:
     input:
-        base=R(targets.BASE),
+        base=rules.student_base.output[0],
         rows=lambda wc: targets.condition_train(
             config, wc.teacher, wc.dataset, wc.condition, wc.seed
         ),
     output:
-        model=run_weights(
-            R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/model")
-        ),
-        log=R("results/runs/{student}/{teacher}/{dataset}/{condition}/seed{seed}/train_log.parquet"),
+        model=run_weights(R(targets.RUN_FILES["model"])),
+        log=R(targets.RUN_FILES["train_log"]),
     log:
-        R("results/logs/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.log"),
+        log_of("train", RUN_KEY),
     benchmark:
-        R("results/benchmarks/train/{student}/{teacher}/{dataset}/{condition}/seed{seed}.tsv")
+        benchmark_of("train", RUN_KEY)
     conda:
         "../../envs/train.yaml"
     threads: rule_threads("train")

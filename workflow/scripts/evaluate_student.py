@@ -23,5 +23,6 @@ with job_log(snakemake.log[0]):
         threads=snakemake.threads,
         lens=lens,
         condition_train=snakemake.input.train,
+        run=dict(snakemake.wildcards.items()),  # stamped on its tables (runs.py)
     )
 end_job()  # outputs are written: skip the slow interpreter teardown

@@ -22,18 +22,19 @@ from typing import Sequence
 
 import pandas as pd
 
+from .. import runs
 from ..plotting import save_figure, sort_by_condition
+from ..runs import read_identity
 from ..tables import read_table
-from ..targets import run_identity
 
-UNIT = ["student", "teacher", "dataset"]
+UNIT = list(runs.UNIT)
 EMERGENCE_NOTE = (
     "Emergence layer: the first layer (0 = embeddings, L = last block) from which the "
     "lens's top-choice accuracy stays at or above {fraction:.0%} of the last layer's "
     "gain over chance. '-' / never: the last layer is not above chance by more than two "
     "binomial standard errors. Recomputed from each run's lens.parquet."
 )
-RUN = UNIT + ["condition", "seed"]
+RUN = list(runs.KEYS)
 
 
 def curves(lens_paths: Sequence[str]) -> pd.DataFrame:
@@ -54,7 +55,7 @@ def curves(lens_paths: Sequence[str]) -> pd.DataFrame:
             )
             .reset_index()
         )
-        for key, value in run_identity(path).items():
+        for key, value in read_identity(path).items():
             agg[key] = value
         agg["n_layers"] = int(rows["layer"].max())
         out.append(agg)
