@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import check_config, load_yaml, merge_configs
+from .config import check_config, fill_defaults, load_yaml, merge_configs
 from .errors import CotDistillError
 from .inputs import check_inputs, check_offline_models, check_servers
 from .sweeps import with_sweeps
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     try:
         config = merge_configs(load_yaml(p) for p in paths)
         check_config(config, SCHEMA, source=name)
-        config = with_sweeps(config)
+        config = with_sweeps(fill_defaults(config, SCHEMA))
         notes: list[str] = []
         check_inputs(config, source=f"the inputs of {name}", notes=notes)
         check_offline_models(config, source=f"the models of {name}")

@@ -240,7 +240,7 @@ def attribution_problems(config: Mapping) -> list[str]:
             if e.key.endswith(".scores"):  # other condition problems: reported by the caller
                 problems.append(f"'{e.key}': {e.problem}. Fix: {e.fix}")
     for aname, aspec in entries.items():
-        method = (aspec or {}).get("method", "integrated_gradients")
+        method = (aspec or {}).get("method", ATTRIBUTION_METHOD)
         key = f"attribution.{aname}"
         if method == "known":
             used = [
@@ -318,6 +318,27 @@ def check_config(config: Mapping, schema_path: str | Path, source: str = "config
         raise InvalidConfig(source, problems)
 
 
+def schema_defaults(node: Mapping) -> dict:
+    """``{key: default}`` of a schema object's properties that declare one."""
+    return {
+        key: prop["default"]
+        for key, prop in (node.get("properties") or {}).items()
+        if "default" in prop
+    }
+
+
+def fill_defaults(config: dict, schema_path: str | Path) -> dict:
+    """Top-level settings the config leaves out, set to the schema's defaults: done once,
+    by the workflow, so no rule or script carries a default of its own. Sections that
+    feed a job's params (training, evaluation, lens, ...) are left as written, so the
+    params (and what reruns) stay what the user wrote; their defaults live in the
+    library's config dataclasses, which tests/test_defaults.py holds to the schema."""
+    for key, value in schema_defaults(load_yaml(schema_path)).items():
+        if not isinstance(value, (dict, list)):
+            config.setdefault(key, value)
+    return config
+
+
 # ---- per-job settings derived from the config --------------------------------
 
 
@@ -385,20 +406,23 @@ def model_source(config: Mapping, owner: str, name: str) -> dict:
 
 # ---- attribution ---------------------------------------------------------------
 
+ATTRIBUTION_METHOD = "integrated_gradients"  # the schema's attribution.*.method default
+ATTRIBUTOR_DEFAULT = {"run": "cot_before"}  # the schema's attribution.*.model default
+
 
 def attributor_model(config: Mapping, name: str) -> dict:
     """The model an attribution entry attributes with, normalised to one of
     ``{run, seed, student}`` (a trained run; the default is the cot_before run of
     the first student and first seed), ``{teacher: True}``, or a model source
     ``{model, revision?, gguf_file?, dtype?}``."""
-    model = (config["attribution"][name] or {}).get("model", {"run": "cot_before"})
+    model = (config["attribution"][name] or {}).get("model", ATTRIBUTOR_DEFAULT)
     if model == "teacher":
         return {"teacher": True}
     model = dict(model)
     if "model" in model:
         return model
     return {
-        "run": model.get("run", "cot_before"),
+        "run": model.get("run", ATTRIBUTOR_DEFAULT["run"]),
         "seed": int(model.get("seed", config["seeds"][0])),
         "student": model.get("student", next(iter(config["students"]))),
     }
@@ -434,7 +458,7 @@ def condition_scores(config: Mapping, cname: str) -> str | None:
 def attribution_spec(config: Mapping, name: str, teacher: str) -> dict:
     """Everything that defines one attribution job's scores (its rule's params)."""
     entry = dict(config["attribution"][name] or {})
-    entry.setdefault("method", "integrated_gradients")
+    entry.setdefault("method", ATTRIBUTION_METHOD)
     if entry["method"] == "known":
         return {"method": "known"}
     model = attributor_model(config, name)
@@ -460,7 +484,7 @@ def verdicts_spec(config: Mapping) -> dict:
 
 # ---- lens ------------------------------------------------------------------------
 
-LENS_DEFAULT_EMERGENCE = 0.9
+LENS_DEFAULT_EMERGENCE = 0.9  # the schema's lens.emergence default
 
 
 def lens_enabled(config: Mapping) -> bool:

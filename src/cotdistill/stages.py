@@ -324,19 +324,20 @@ def train_run(
     threads: int = 1,
     progress: bool = True,
     checkpoint_dir: str | None = None,
-    checkpoint_every: int = 0,
+    checkpoint_every: int | None = None,
     run: Mapping | None = None,
 ) -> None:
     """Train one run; with ``checkpoint_dir``, save a checkpoint there every
-    ``checkpoint_every`` steps, resume from the one a killed attempt left, and
-    delete it once the model is saved. ``run``: the run's identity (``runs.KEYS``),
-    stamped on the training log."""
+    ``checkpoint_every`` steps (None: TrainConfig's default), resume from the one a
+    killed attempt left, and delete it once the model is saved. ``run``: the run's
+    identity (``runs.KEYS``), stamped on the training log."""
     from . import checkpoints
     from .students import load_student, save_trained
     from .train import TrainConfig, train
 
     cfg = TrainConfig.from_dict(
-        {**train_spec, "threads": threads, "checkpoint_every": checkpoint_every}
+        {**train_spec, "threads": threads}
+        | ({} if checkpoint_every is None else {"checkpoint_every": checkpoint_every})
     )
     rows = read_table(condition_train)
     model, tok = load_student(base_dir, seed)

@@ -30,6 +30,9 @@ ADAPTER_ORIGIN = "adapter_base.json"  # beside a LoRA run's adapters: the base t
 SPECIAL = {"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"}
 # gelu_pytorch_tanh is GPT-2's own tanh GELU (gelu_new) as one fused kernel each way:
 # the same function to float rounding, and training steps about 15% faster on a CPU
+# the schema's students.* defaults (tests/test_defaults.py holds them equal)
+DTYPE = "float32"
+LORA_DEFAULTS = {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "all-linear"}
 SCRATCH_DEFAULTS = {
     "n_layer": 2,
     "n_head": 4,
@@ -156,7 +159,7 @@ def load_student(base_dir: str | Path, seed: int):
     else:
         spec = meta["spec"]
         path, kw = locate(spec, meta.get("weights"))
-        model = load_causal_lm(path, spec.get("dtype", "float32"), **kw)
+        model = load_causal_lm(path, spec.get("dtype", DTYPE), **kw)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
     spec = meta["spec"]
@@ -183,11 +186,12 @@ def add_lora(model, lora: Mapping[str, Any]):
             "LoRA needs the peft package",
             "pip install 'cotdistill[lora]' or remove 'lora:'",
         ) from e
+    lora = {**LORA_DEFAULTS, **lora}
     config = LoraConfig(
-        r=int(lora.get("r", 8)),
-        lora_alpha=int(lora.get("alpha", 16)),
-        lora_dropout=float(lora.get("dropout", 0.0)),
-        target_modules=lora.get("target_modules") or "all-linear",
+        r=int(lora["r"]),
+        lora_alpha=int(lora["alpha"]),
+        lora_dropout=float(lora["dropout"]),
+        target_modules=lora["target_modules"],
         task_type="CAUSAL_LM",
     )
     model = get_peft_model(model, config)

@@ -48,7 +48,8 @@ class TrainConfig:
     device: str = "auto"  # "auto", "cpu", "cuda"
     precision: str = "fp32"  # "fp32", "bf16" (autocast; fp32 master weights) or "auto"
     micro_batch_size: int | None = None  # None: the whole batch in one pass
-    checkpoint_every: int = 0  # steps between checkpoints; 0: none
+    # steps between checkpoints (0: none); written only where train() is given a folder
+    checkpoint_every: int = 500
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":

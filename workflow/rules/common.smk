@@ -10,6 +10,7 @@ from cotdistill.inputs import check_inputs, check_offline_models, check_servers
 from cotdistill.config import (
     attribution_spec,
     check_config,
+    fill_defaults,
     dataset_split_files,
     dataset_split_spec,
     lens_emergence,
@@ -25,7 +26,9 @@ from cotdistill.config import (
     verdicts_spec,
 )
 
-check_config(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+check_config(config, SCHEMA)
+fill_defaults(config, SCHEMA)  # top-level settings left out take the schema's defaults
 # a sweep's values become ordinary conditions (BASE@PARAM=VALUE) that every rule sees
 config["conditions"] = sweeps.expand(config)
 # every dataset, rationale file and model path, before any job (passed checks of
@@ -59,7 +62,7 @@ def benchmark_of(rule, key=""):
 def run_weights(path):
     """A run's trained weights: deleted once every job that reads them (evaluate, which
     also reads the lens, and attribution) is done, unless the config says ``keep_weights: true``."""
-    return directory(path) if config.get("keep_weights") else temp(directory(path))
+    return directory(path) if config["keep_weights"] else temp(directory(path))
 
 
 def rule_threads(rule):

@@ -21,7 +21,7 @@ rule conditions:
         **rule_resources("conditions"),
     params:
         spec=lambda wc: config["conditions"][wc.condition],
-        only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct", False)),
+        only_correct=lambda wc: bool(config["teachers"][wc.teacher].get("only_correct")),
     script:
         "../scripts/make_conditions.py"
 
@@ -42,6 +42,6 @@ rule condition_test:
         **rule_resources("condition_test"),
     params:
         rationale_first=lambda wc: targets.rationale_first(config, wc.condition),
-        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap", False)),
+        allow_overlap=lambda wc: bool(config["datasets"][wc.dataset].get("allow_overlap")),
     script:
         "../scripts/make_condition_test.py"

@@ -23,7 +23,7 @@ with job_log(snakemake.log[0]):
         snakemake.output.log,
         threads=snakemake.threads,
         checkpoint_dir=str(Path(snakemake.output.model).parent / "checkpoint"),
-        checkpoint_every=snakemake.config.get("checkpoint_every", 500),
+        checkpoint_every=snakemake.config["checkpoint_every"],  # filled from the schema
         run=dict(snakemake.wildcards.items()),  # stamped on its tables (runs.py)
     )
 end_job()  # outputs are written: skip the slow interpreter teardown

@@ -25,6 +25,9 @@ from ..errors import ConfigError, InputError
 from .schema import letters, normalise_records, repeated_choices
 
 log = logging.getLogger(__name__)
+# the schema's datasets.* defaults (tests/test_defaults.py holds them equal)
+REPEATED_CHOICES = "skip"
+SUBSET_DEFAULTS = {"seed": 0}
 _EMBEDDED_CHOICE = re.compile(r"\(([A-Z])\)\s*(.*?)\s*(?=\([A-Z]\)|$)")
 
 
@@ -211,9 +214,10 @@ def load_dataset_split(spec: Mapping, split: str) -> pd.DataFrame:
 def select_rows(df: pd.DataFrame, spec: Mapping, split: str) -> pd.DataFrame:
     """The rows of a loaded split that the config keeps: its subset, then the
     repeated-choice policy."""
-    limit = (spec.get("subset") or {}).get(split)
-    df = subsample(df, limit, (spec.get("subset") or {}).get("seed", 0))
-    return handle_repeated_choices(df, spec.get("repeated_choices", "skip"), _source(spec, split))
+    subset = {**SUBSET_DEFAULTS, **(spec.get("subset") or {})}
+    df = subsample(df, subset.get(split), subset["seed"])
+    policy = spec.get("repeated_choices", REPEATED_CHOICES)
+    return handle_repeated_choices(df, policy, _source(spec, split))
 
 
 def _source(spec: Mapping, split: str) -> str:
