@@ -223,6 +223,7 @@ COMPARISON_NOTE = (
 
 
 def to_markdown(table: pd.DataFrame) -> str:
+    """The accuracy table as a pipe table with its note."""
     return markdown(accuracy_rows(table), ACCURACY_NOTE)
 
 

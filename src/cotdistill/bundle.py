@@ -234,11 +234,13 @@ def _wheels_of(folder: Path, pin: str) -> list[Path]:
 
 
 def tracked_files(repo: Path = REPO) -> list[str]:
+    """The files git tracks in ``repo`` (what a bundle ships of the code)."""
     out = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True)
     return [f for f in out.stdout.decode().split("\0") if f and (repo / f).is_file()]
 
 
 def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(MIB):
@@ -354,6 +356,7 @@ def build(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cotdistill.bundle build``: the command line of :func:`build`."""
     parser = argparse.ArgumentParser(
         prog="python -m cotdistill.bundle", description="Write an offline bundle of a config."
     )

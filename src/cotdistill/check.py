@@ -26,6 +26,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.
 
 
 def parse_args(argv: list[str]) -> list[str]:
+    """The config files to check: positional, ``--configfile`` or config.yaml."""
     parser = argparse.ArgumentParser(
         prog="python -m cotdistill.check",
         description="Check a config and every input it names, without running a job.",
@@ -44,6 +45,7 @@ def parse_args(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    """Check the configs and every input they name; 0 when there is no problem."""
     paths = parse_args(argv)
     name = ", ".join(paths)
     try:

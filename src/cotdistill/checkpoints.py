@@ -41,10 +41,12 @@ def fingerprint(
 
 
 def trainable_state(model) -> dict[str, torch.Tensor]:
+    """A copy of the parameters that train (all, or a LoRA run's adapters)."""
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
 def rng_state() -> dict[str, Any]:
+    """Python's, torch's and (when present) CUDA's random states."""
     state = {"python": random.getstate(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -52,6 +54,7 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore what :func:`rng_state` recorded."""
     random.setstate(state["python"])
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():

@@ -48,6 +48,7 @@ class Example:
 
     @property
     def words(self) -> list[str]:
+        """The rationale's whitespace words."""
         return self.rationale.split()
 
 
@@ -65,6 +66,9 @@ def _at_token_level(params: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Condition:
+    """A registered condition: its target function, whether students reason first,
+    its default params, whether it needs scores and whether it draws at random."""
+
     name: str
     target: Callable[..., str]
     rationale_first: bool  # the student writes a rationale before the label at test time
@@ -86,6 +90,8 @@ def register(
     needs_scores: Callable[[Mapping[str, Any]], bool] = _never,
     **defaults: Any,
 ):
+    """Register the decorated target function as condition ``name`` with its defaults."""
+
     def deco(fn: Callable[..., str]) -> Callable[..., str]:
         REGISTRY[name] = Condition(name, fn, rationale_first, defaults, needs_scores, draws)
         return fn
@@ -94,6 +100,7 @@ def register(
 
 
 def shuffled_words(words: Sequence[str], rng: random.Random) -> str:
+    """The words in a random order (a bag of the same words)."""
     words = list(words)
     rng.shuffle(words)
     return " ".join(words)
@@ -107,6 +114,7 @@ def key_units(ex: Example, k: int | None, fraction: float | None, rank_by: str) 
 def random_units(
     ex: Example, rng: random.Random, k: int | None, fraction: float | None
 ) -> list[int]:
+    """Sorted indices of a random budget of the example's units."""
     n = len(ex.units)
     return sorted(rng.sample(range(n), budget(n, k, fraction)))
 
@@ -121,26 +129,31 @@ SCORED = {"scores": None, "unit": "word", "word_reduce": "sum", "rank_by": "scor
 
 @register("label_only")
 def label_only(ex: Example, rng: random.Random) -> str:
+    """The label alone: ``Answer: B``."""
     return answer(ex.label)
 
 
 @register("cot_before", rationale_first=True)
 def cot_before(ex: Example, rng: random.Random) -> str:
+    """The rationale, then the label."""
     return before(ex.label, ex.rationale)
 
 
 @register("cot_after")
 def cot_after(ex: Example, rng: random.Random) -> str:
+    """The label, then the rationale."""
     return after(ex.label, ex.rationale)
 
 
 @register("shuffled_before", rationale_first=True, draws=True)
 def shuffled_before(ex: Example, rng: random.Random) -> str:
+    """The rationale's words shuffled, then the label."""
     return before(ex.label, shuffled_words(ex.words, rng))
 
 
 @register("shuffled_after", draws=True)
 def shuffled_after(ex: Example, rng: random.Random) -> str:
+    """The label, then the rationale's words shuffled."""
     return after(ex.label, shuffled_words(ex.words, rng))
 
 

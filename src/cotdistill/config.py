@@ -66,6 +66,7 @@ def _key(path) -> str:
 
 
 def schema_problems(config: Mapping, schema_path: str | Path) -> list[str]:
+    """Every place ``config`` breaks the schema, as 'key: problem. Fix: ...' lines."""
     import jsonschema
     from jsonschema.exceptions import best_match
 
@@ -388,6 +389,7 @@ def teacher_split_files(config: Mapping, teacher: str, dataset: str, split: str)
 
 
 def training_spec(config: Mapping, student: str) -> dict:
+    """A student's training options: the config's ``training``, its own on top."""
     return {**(config.get("training") or {}), **(config["students"][student].get("training") or {})}
 
 
@@ -488,6 +490,7 @@ LENS_DEFAULT_EMERGENCE = 0.9  # the schema's lens.emergence default
 
 
 def lens_enabled(config: Mapping) -> bool:
+    """Whether the lens readouts run (only ``lens: false`` turns them off)."""
     return config.get("lens", {}) is not False
 
 
@@ -498,4 +501,5 @@ def lens_run_spec(config: Mapping) -> dict:
 
 
 def lens_emergence(config: Mapping) -> float:
+    """The share of the last layer's gain over chance that counts as emerged."""
     return float((config.get("lens") or {}).get("emergence", LENS_DEFAULT_EMERGENCE))

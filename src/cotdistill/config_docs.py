@@ -75,11 +75,13 @@ def rows(node: Mapping, prefix: str, root: Mapping) -> Iterator[tuple[str, str, 
 
 
 def markdown(schema: Mapping) -> str:
+    """config/README.md: the header and one table row per schema key."""
     lines = [f"| `{k}` | {d} | {text} |" for k, d, text in rows(schema, "", schema)]
     return HEADER + "\n".join(lines) + "\n"
 
 
 def main() -> int:
+    """Print config/README.md."""
     sys.stdout.write(markdown(load_yaml(SCHEMA)))
     return 0
 

@@ -54,6 +54,7 @@ COLUMNS = [
 
 
 def label(point: Point) -> str:
+    """A sweep's name as a plot legend shows it."""
     return LABELS.get(point.sweep, point.sweep)
 
 
@@ -213,6 +214,7 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def reference_lines(matrices: V.Matrices, unit: tuple, metric: str) -> dict[str, stats.Interval]:
+    """The reference conditions' accuracy intervals of one unit, for the plot's lines."""
     return {
         c: stats.accuracy_interval(matrices[(*unit, c)][metric])
         for c in REFERENCES

@@ -24,12 +24,15 @@ from tqdm.auto import tqdm
 from .formats import answer
 from .data.schema import letters
 from .tokens import answer_parts
+from .train import collate
 
 _ANSWER = re.compile(r"Answer\s*:\s*\(?\s*([A-Z])\b")
 
 
 @dataclass
 class EvalConfig:
+    """Evaluation options (``evaluation:``); the defaults are the schema's."""
+
     batch_size: int = 64
     max_new_tokens_label: int = 6  # enough for "Answer: X" and an EOS
     # rationale-first conditions write reasoning first; "auto": the longest training target
@@ -41,6 +44,7 @@ class EvalConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "EvalConfig":
+        """The evaluation options of a config section; other keys are ignored."""
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
 
 
@@ -117,15 +121,10 @@ def continuation_logprobs(
                 ctx_ids[start : start + batch_size], cont_ids[start : start + batch_size]
             )
         ]
-        n = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), n), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.tensor(s)
-            mask[i, : len(s)] = 1
+        ids, mask, _ = collate(seqs, seqs, tok.pad_token_id)  # (rows, longest), right-padded
         logp = torch.log_softmax(
             model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float(), dim=-1
-        ).cpu()
+        ).cpu()  # (rows, longest, vocab)
         for i, (c, k) in enumerate(
             zip(ctx_ids[start : start + batch_size], cont_ids[start : start + batch_size])
         ):
@@ -163,8 +162,11 @@ def letter_tokens(tok, n: int) -> tuple[list[int], list[int]] | None:
     return shared, [o[0] for o in own]
 
 
-def left_pad(seqs: Sequence[Sequence[int]], pad_id: int):
-    """(ids, mask, position ids) of left-padded rows; positions count real tokens only."""
+def left_pad(
+    seqs: Sequence[Sequence[int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(ids, mask, position ids), each (rows, longest), of left-padded rows; positions
+    count real tokens only."""
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     mask = torch.zeros_like(ids)

@@ -17,6 +17,7 @@ MARKER = ".experiment"
 
 
 def identity(config_files: Sequence[str]) -> list[str]:
+    """The config files' absolute paths: which experiment owns a results folder."""
     return [str(Path(f).resolve()) for f in config_files]
 
 

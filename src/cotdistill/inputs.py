@@ -29,6 +29,7 @@ def check_inputs(
     cache: str | Path | None = None,
     notes: list[str] | None = None,
 ) -> None:
+    """Raise InvalidConfig with every input problem of ``config`` (``input_problems``)."""
     problems = input_problems(config, cache, notes)
     if problems:
         raise InvalidConfig(source, problems)
@@ -117,6 +118,7 @@ def server_problems(config: Mapping, done=lambda teacher, dataset: False) -> lis
 def check_servers(
     config: Mapping, done=lambda teacher, dataset: False, source: str = "the config's teachers"
 ) -> None:
+    """Raise InvalidConfig when an openai teacher's server does not answer."""
     problems = server_problems(config, done)
     if problems:
         raise InvalidConfig(source, problems)
@@ -327,6 +329,7 @@ class _Passed:
             self.keys = set()
 
     def check(self, what, files, run) -> list[str]:
+        """The problems ``run()`` finds, or none when these files passed unchanged before."""
         stats = []
         for f in files:
             try:

@@ -21,6 +21,7 @@ class _Last(logging.Handler):
         self.message = ""
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record's message."""
         self.message = record.getMessage()
 
 

@@ -63,6 +63,7 @@ def locate(spec: Mapping[str, Any], weights: str | None = None) -> tuple[str, di
 
 
 def needs_conversion(spec: Mapping[str, Any]) -> bool:
+    """Whether the source is a GGUF file, converted once to safetensors."""
     return bool(spec.get("gguf_file"))
 
 

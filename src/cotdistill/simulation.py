@@ -38,6 +38,9 @@ def _expected(mu: float, sd: float) -> float:
 
 @dataclass(frozen=True)
 class Design:
+    """A simulated study: seeds, test questions, the seed-to-seed SD and two conditions'
+    mean logits."""
+
     n_seeds: int
     n_examples: int = 1221
     seed_sd: float = 0.034  # SD of one run's accuracy across seeds (accuracy units)
@@ -52,6 +55,7 @@ class Design:
         return self.seed_sd / slope
 
     def truth(self) -> float:
+        """The true difference in expected accuracy between the two conditions."""
         sd = math.sqrt(THETA_SD**2 + GAMMA_SD**2 + self.seed_logit_sd() ** 2)
         return _expected(self.mu_a, sd) - _expected(self.mu_b, sd)
 
@@ -71,6 +75,8 @@ class Design:
 
 @dataclass(frozen=True)
 class Coverage:
+    """How often an interval method's 95% intervals hold the truth over simulated studies."""
+
     coverage: float  # share of studies whose 95% interval holds the truth
     false_supported: float  # share whose interval lies above 0 although the truth is <= 0
     studies: int

@@ -29,6 +29,7 @@ FORMAT_WORDS = "Question: Choices: Answer: Reason: (A) (B) (C) (D) (E) ... _"
 
 
 def make_data(spec: Mapping, split: str, out: str) -> None:
+    """One normalised dataset split as a Parquet table (skips counted in its provenance)."""
     df = load_dataset_split(spec, split)
     skipped = df.attrs.get("skipped", {})
     log.info(
@@ -41,6 +42,7 @@ def make_data(spec: Mapping, split: str, out: str) -> None:
 
 
 def convert_model(spec: Mapping, out_dir: str) -> None:
+    """A GGUF source dequantised into a safetensors folder."""
     convert_to_hf(spec, out_dir)
 
 
@@ -253,6 +255,7 @@ def make_attribution(
 
 
 def make_attribution_figure(scores: str, rationales: str, out: str, title: str) -> None:
+    """The shaded-rationale figure of one scores table."""
     from .attribution.figure import shaded_rationales
 
     shaded_rationales(read_table(scores), read_table(rationales), out, title=title)
@@ -267,6 +270,7 @@ def make_attribution_table(
     out_html: str | None = None,
     data: list[str] = (),
 ) -> None:
+    """The attribution-quality table (csv, md, html) of every unit's scores."""
     from .attribution.quality import attribution_table, to_markdown
 
     table = attribution_table([tuple(u) for u in units], scores, rationales, list(data))
@@ -530,6 +534,7 @@ def make_lens_tables(
     condition_order: list[str] | None = None,
     out_html: str | None = None,
 ) -> None:
+    """The lens curves and emergence tables of every run's lens readouts."""
     from .lens.summary import EMERGENCE_NOTE, summarise
     from .plotting import write_html
 
@@ -547,6 +552,7 @@ def make_lens_tables(
 def make_lens_plot(
     lens_paths: list[str], out: str, title: str, condition_order: list[str] | None = None
 ) -> None:
+    """The per-layer lens plot of one (student, teacher, dataset) unit."""
     from .lens.summary import curves, plot
 
     plot(curves(lens_paths), out, title, condition_order)

@@ -48,6 +48,7 @@ class Interval:
     se: float = float("nan")
 
     def contains(self, value: float) -> bool:
+        """Whether ``value`` lies inside the interval (ends included)."""
         return self.low <= value <= self.high
 
 

@@ -93,6 +93,7 @@ def prepare_student(
 
 
 def load_tokenizer(base_dir: str | Path, **kwargs):
+    """A saved tokenizer, with EOS as its padding token when it has none."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(base_dir, **kwargs)

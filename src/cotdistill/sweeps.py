@@ -35,6 +35,7 @@ class Point:
 
 
 def point_name(base: str, param: str, value: Any) -> str:
+    """The condition name of one sweep point: ``BASE@PARAM=VALUE``."""
     return f"{base}{SEP}{param}{EQ}{_text(value)}"
 
 

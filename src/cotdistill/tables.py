@@ -93,10 +93,12 @@ def write_table(
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A Parquet table as a DataFrame."""
     return pd.read_parquet(path)
 
 
 def read_provenance(path: str | os.PathLike) -> Mapping[str, Any]:
+    """The provenance record a table was written with ({} when it has none)."""
     meta = pq.read_schema(path).metadata or {}
     raw = meta.get(PROVENANCE_KEY)
     return json.loads(raw) if raw else {}

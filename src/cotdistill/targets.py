@@ -177,6 +177,7 @@ def attribution_units(config: Mapping) -> list[tuple[str, str, str]]:
 
 
 def attribution_paths(config: Mapping, pattern: str) -> list[str]:
+    """``pattern`` filled for every (attributor, teacher, dataset) with scores to compute."""
     return [
         relocate(config, pattern.format(attributor=a, teacher=t, dataset=d))
         for a, t, d in attribution_units(config)
@@ -269,10 +270,12 @@ def run_files(
 
 
 def predictions(config: Mapping) -> list[str]:
+    """Every run's predictions.parquet."""
     return run_files(config, "predictions")
 
 
 def train_logs(config: Mapping) -> list[str]:
+    """Every run's train_log.parquet."""
     return run_files(config, "train_log")
 
 

@@ -34,6 +34,8 @@ IGNORE = -100
 
 @dataclass
 class TrainConfig:
+    """Training options (``training:``); the defaults are the schema's."""
+
     epochs: float = 1.0
     max_steps: int | None = None  # overrides epochs when set
     batch_size: int = 16
@@ -53,6 +55,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """The training options of a config section; other keys are ignored."""
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
 
 
@@ -82,6 +85,7 @@ def autocast(precision: str, device: torch.device):
 
 
 def pick_device(name: str) -> torch.device:
+    """``auto``: a GPU when there is one, else the CPU; otherwise the device named."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -144,7 +148,15 @@ def encode_pairs(
     return inputs, labels, truncated
 
 
-def collate(batch_ids: list[list[int]], batch_labels: list[list[int]], pad_id: int):
+def collate(
+    batch_ids: list[list[int]], batch_labels: list[list[int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Right-padded (rows, longest) tensors of token id lists: ids (``pad_id`` on padding),
+    attention mask (1 on real tokens) and labels (IGNORE on padding). ``batch_labels[i]``
+    must be as long as ``batch_ids[i]``."""
+    for i, (x, y) in enumerate(zip(batch_ids, batch_labels)):
+        if len(x) != len(y):
+            raise ValueError(f"row {i}: {len(x)} token ids but {len(y)} labels; expected as many")
     n = max(len(x) for x in batch_ids)
     ids = torch.full((len(batch_ids), n), pad_id, dtype=torch.long)
     lab = torch.full((len(batch_ids), n), IGNORE, dtype=torch.long)
@@ -157,6 +169,7 @@ def collate(batch_ids: list[list[int]], batch_labels: list[list[int]], pad_id: i
 
 
 def set_determinism(seed: int, threads: int) -> None:
+    """Seed Python and torch, set the thread count, ask for deterministic kernels."""
     random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(max(1, threads))
@@ -164,6 +177,7 @@ def set_determinism(seed: int, threads: int) -> None:
 
 
 def micro_batches(idx: list[int], size: int | None) -> list[list[int]]:
+    """``idx`` in pieces of ``size`` (one piece when size is None)."""
     size = size or len(idx)
     return [idx[i : i + size] for i in range(0, len(idx), size)]
 

@@ -54,6 +54,7 @@ def check_parts(folder: Path) -> tuple[dict, list[str]]:
 
 
 def join_and_unpack(folder: Path, manifest: dict, dest: Path) -> None:
+    """Join the parts, check the archive's sha256 and unpack it into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     archive = dest / "bundle.tar"
     digest = hashlib.sha256()
@@ -97,6 +98,7 @@ def install(dest: Path) -> Path:
 
 
 def main(argv=None) -> int:
+    """``python unbundle.py``: unpack, install the wheels, run Snakemake."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dest", default="run", help="where to unpack (default ./run)")
     parser.add_argument("--cores", default="all")

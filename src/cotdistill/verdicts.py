@@ -84,6 +84,7 @@ class Settings:
 
     @classmethod
     def from_dict(cls, d: Mapping | None) -> "Settings":
+        """The verdict settings of a config section; other keys are ignored."""
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
 
 
@@ -101,11 +102,15 @@ class Part:
         return f"{self.condition} {self.kind} {self.reference}"
 
     def conditions(self) -> tuple[str, ...]:
+        """The conditions this part reads (label_only too for 'keeps')."""
         return (self.condition, self.reference) + ((BASE,) if self.kind == "keeps" else ())
 
 
 @dataclass(frozen=True)
 class Claim:
+    """A claim of the paper: its name, its text, the comparisons it rests on and what
+    it means in plain words."""
+
     name: str
     text: str
     parts: tuple[Part, ...]
@@ -290,6 +295,7 @@ def describe(t: PartResult, s: Settings, family: int) -> str:
 
 
 def combine(verdicts: Sequence[str]) -> str:
+    """A claim's verdict from its parts': supported only when every part is."""
     if not verdicts or NOT_JUDGED in verdicts:
         return NOT_JUDGED
     if all(v == SUPPORTED for v in verdicts):
@@ -438,6 +444,7 @@ RULES = __doc__.split(
 
 
 def settings_line(s: Settings) -> str:
+    """The rules a reader needs to weigh the verdicts, in one paragraph."""
     return (
         f"Measure: {METRIC_WORDS.get(s.metric, s.metric)}. Margin: ±{100 * s.margin:.0f} "
         f"points. Share of the rationale's gain a condition must keep: "
@@ -448,6 +455,7 @@ def settings_line(s: Settings) -> str:
 
 
 def family_line(table: pd.DataFrame) -> str:
+    """How many units and claim parts the multiple-testing correction covers."""
     units = table[["student", "teacher", "dataset"]].drop_duplicates()
     n_claims = len(CLAIMS)
     names = ", ".join(" / ".join(u) for u in units.itertuples(index=False))

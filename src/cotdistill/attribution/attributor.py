@@ -37,6 +37,7 @@ class IGConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "IGConfig":
+        """The options of a config entry; keys that are not options are ignored."""
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
 
 

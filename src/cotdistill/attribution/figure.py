@@ -39,6 +39,8 @@ def shaded_rationales(
     seed: int = 0,
     title: str = "",
 ) -> None:
+    """A PNG of ``n_examples`` seeded rationales, each word shaded by its score (the
+    known key words marked)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -71,8 +71,13 @@ class LabelLogProb(torch.nn.Module):
         keep,
         *past,
     ):
-        # input_ids: (rows, T); attention_mask: (rows, P + T) or None; position_ids: (rows, T)
-        # or None; label_*: (rows, L); keep: tuple of ints (K,); past: 2 x layers tensors
+        """(rows,) summed log-probability of each row's gold label tokens.
+
+        input_ids: (rows, T) the tokens run; attention_mask: (rows, P + T) or None, P the
+        shared prefix's length; position_ids: (rows, T) or None; label_slot, label_ids,
+        label_mask: (rows, L), L the label's tokens; keep: (K,) positions whose logits are
+        computed; past: the prefix's keys and values, 2 x layers tensors.
+        """
         kw = {"input_ids": input_ids, "attention_mask": attention_mask}
         if past:
             from transformers import DynamicCache

@@ -147,6 +147,8 @@ def attribution_table(
 
 
 def to_markdown(table: pd.DataFrame) -> str:
+    """The attribution-quality table as a pipe table."""
+
     def pct(x) -> str:
         return "" if pd.isna(x) else f"{100 * x:.1f}"
 

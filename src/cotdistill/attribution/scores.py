@@ -66,6 +66,7 @@ class Units:
 
     @property
     def pieces(self) -> list[str]:
+        """The text of each unit, as its span in the rationale cuts it."""
         return [self.rationale[s:e] for s, e in self.spans]
 
     def __len__(self) -> int:
@@ -168,4 +169,5 @@ def known_key_word_scores(rationales: pd.DataFrame) -> pd.DataFrame:
 
 
 def scores_by_id(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A scores table split into one frame per rationale id, in table order."""
     return {rid: g for rid, g in table.groupby("id", sort=False)}

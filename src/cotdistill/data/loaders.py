@@ -46,6 +46,7 @@ def _positional_label(labels: list[str], gold: Any, path: str, row: int) -> str:
 
 
 def map_official_row(row: Mapping, path: str, i: int) -> dict:
+    """One official-schema row (``question: {stem, choices}``) in the normalised schema."""
     q = row.get("question")
     if not isinstance(q, Mapping) or "stem" not in q or "choices" not in q:
         raise InputError(

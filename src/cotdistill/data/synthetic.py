@@ -32,6 +32,7 @@ _CODAS = ["b", "d", "g", "k", "l", "m", "n", "p", "r", "s", "t", "x"]
 
 
 def entity_names(n: int, rng: random.Random) -> list[str]:
+    """``n`` distinct made-up names (onset, vowel, coda)."""
     pool = sorted({o + v + c for o in _ONSETS for v in _VOWELS for c in _CODAS})
     return rng.sample(pool, n)
 

@@ -57,6 +57,7 @@ class Readout:
 
     @classmethod
     def of(cls, model: nn.Module) -> "Readout":
+        """The readout of a decoder-only model: its blocks, final norm and unembedding."""
         config = _text_config(model)
         n_layers = int(config.num_hidden_layers)
         hidden = int(config.hidden_size)
@@ -96,6 +97,7 @@ class Readout:
 
     @property
     def n_layers(self) -> int:
+        """Transformer blocks (L): readouts are at layers 0..L."""
         return len(self.blocks)
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LensConfig:
+    """Lens options (``lens:``); the defaults are the schema's."""
+
     batch_size: int = 16
     max_length: int = 256  # training texts are cut here, as training cuts them
     tuned: TunedLensConfig | None = field(default_factory=TunedLensConfig)  # None: logit lens only
@@ -23,6 +25,7 @@ class LensConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "LensConfig":
+        """The lens options (``tuned: false`` for the logit lens only)."""
         d = dict(d or {})
         tuned = d.pop("tuned", {})
         cfg = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

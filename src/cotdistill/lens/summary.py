@@ -164,6 +164,7 @@ def emergence(
 
 
 def to_markdown(table: pd.DataFrame, fraction: float) -> str:
+    """The emergence table as a pipe table with its note."""
     head = (
         "| student | teacher | dataset | lens | condition | layers | emergence layer "
         "(mean) | per seed | final top-choice acc. (%) |"
@@ -246,6 +247,7 @@ def summarise(
     out_md: str,
     condition_order: Sequence[str] | None = None,
 ) -> pd.DataFrame:
+    """Write the per-layer curves and the emergence table; returns the latter."""
     table = curves(lens_paths)
     found = emergence(table, fraction, condition_order)
     for path in (out_curves, out_csv, out_md):

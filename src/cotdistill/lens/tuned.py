@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TunedLensConfig:
+    """Tuned-lens options (``lens: {tuned: ...}``); the defaults are the schema's."""
+
     examples: int = 256  # training texts read (the run's own training rows)
     max_positions: int = 8192  # token positions kept from them, drawn at random
     steps: int = 200  # optimiser steps
@@ -39,6 +41,7 @@ class TunedLensConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TunedLensConfig":
+        """The tuned-lens options of a config section; other keys are ignored."""
         return cls(**{k: v for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
 
 

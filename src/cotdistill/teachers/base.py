@@ -62,6 +62,7 @@ class Teacher:
         return None
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        """One rationale per row of ``data`` (see the class docstring)."""
         raise NotImplementedError
 
 
@@ -69,6 +70,8 @@ _BACKENDS: dict[str, type[Teacher]] = {}
 
 
 def register_backend(name: str) -> Callable[[type[Teacher]], type[Teacher]]:
+    """Register the decorated Teacher class as backend ``name``."""
+
     def deco(cls: type[Teacher]) -> type[Teacher]:
         _BACKENDS[name] = cls
         return cls
@@ -77,6 +80,7 @@ def register_backend(name: str) -> Callable[[type[Teacher]], type[Teacher]]:
 
 
 def backends() -> list[str]:
+    """The registered backend names."""
     return sorted(_BACKENDS)
 
 
@@ -139,6 +143,7 @@ def finalise(data: pd.DataFrame, raw: pd.DataFrame, strip_answer: bool = False) 
 
 
 def backend_class(name: str) -> type[Teacher] | None:
+    """The Teacher class of a backend name, or None."""
     return _BACKENDS.get(name)
 
 

@@ -94,6 +94,7 @@ class HFTeacher(Teacher):
 
     # -- loading ---------------------------------------------------------------
     def load(self):
+        """The model and tokenizer, loaded once."""
         from transformers import AutoTokenizer
 
         if self._model is None:
@@ -113,10 +114,12 @@ class HFTeacher(Teacher):
 
     @property
     def rendering(self) -> str:
+        """``chat`` when the tokenizer has a chat template, else ``plain``."""
         _, tok = self.load()
         return "chat" if tok.chat_template else "plain"
 
     def render(self, question: str, choices: Sequence[str]) -> str:
+        """One question's full prompt text, the prefill at its end."""
         _, tok = self.load()
         if tok.chat_template:
             text = tok.apply_chat_template(
@@ -127,9 +130,11 @@ class HFTeacher(Teacher):
 
     @classmethod
     def option_problems(cls, options) -> list:
+        """The base checks and the prompt file's."""
         return super().option_problems(options) + prompt_problems(options)
 
     def gen_params(self) -> dict:
+        """What generation depends on (a change regenerates every shard)."""
         return {
             "backend": "hf",
             "model": self.model_name,
@@ -164,6 +169,7 @@ class HFTeacher(Teacher):
         )
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        """Rationales of every row, through resumable shards."""
         import torch
 
         prompt_hash = self.prompt.hash(self.rendering)

@@ -35,12 +35,15 @@ class MatchReport:
 
     @property
     def coverage(self) -> float:
+        """Share of the dataset's rows that got a rationale."""
         return self.matched / self.dataset_rows if self.dataset_rows else 0.0
 
     def as_dict(self) -> dict:
+        """The report's counts and its coverage."""
         return {**asdict(self), "coverage": self.coverage}
 
     def describe(self) -> str:
+        """The report in one sentence, for the log and the check's notes."""
         text = (
             f"matched by {self.by}: {self.matched} of {self.dataset_rows} dataset rows "
             f"({100 * self.coverage:.1f}%); {self.unmatched_file} of {self.file_rows} file "
@@ -93,6 +96,7 @@ def drop_repeated_ids(raw: pd.DataFrame, path: str) -> tuple[pd.DataFrame, int]:
 def match_by_id(
     data: pd.DataFrame, raw: pd.DataFrame, path: str
 ) -> tuple[pd.DataFrame, MatchReport]:
+    """The file's rows whose id is a dataset id, and the report of the match."""
     raw, repeated = drop_repeated_ids(raw, path)
     ids = set(data["id"])
     known = raw["id"].isin(ids)

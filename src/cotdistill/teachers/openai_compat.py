@@ -102,9 +102,11 @@ class OpenAITeacher(Teacher):
 
     @classmethod
     def option_problems(cls, options) -> list:
+        """The base checks and the prompt file's."""
         return super().option_problems(options) + prompt_problems(options)
 
     def gen_params(self) -> dict:
+        """What generation depends on (a change regenerates every shard)."""
         return {"backend": "openai", "base_url": self.url, "model": self.model_name, **self.gen}
 
     def _headers(self) -> dict:
@@ -180,6 +182,7 @@ class OpenAITeacher(Teacher):
         raise AssertionError("unreachable")
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        """Rationales of every row from the server, through resumable shards."""
         prompt_hash = self.prompt.hash("chat")
         gen_params = json.dumps(self.gen_params(), sort_keys=True)
         key = {"prompt_hash": prompt_hash, "gen_params": gen_params, "split": split}

@@ -132,6 +132,7 @@ class PrecomputedTeacher(Teacher):
 
     @classmethod
     def option_problems(cls, options):
+        """The base checks and a known ``match`` value."""
         problems = super().option_problems(options)
         if options.get("match", "id") not in MATCH_BY:
             problems.append(
@@ -173,6 +174,7 @@ class PrecomputedTeacher(Teacher):
         return rows, report, raw["id"].tolist()
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        """The file's rationales for this split's rows, matched and checked for coverage."""
         path = self.files.get(split)
         rows, self.report, raw_ids = self.matched(data, split)
         log.info("precomputed rationales from %s: %s", path, self.report.describe())

@@ -28,10 +28,12 @@ STYLES = ("reason_first", "answer_first")
 
 
 def builtin_prompts() -> list[str]:
+    """Names of the built-in prompt files."""
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
 def prompt_path(name_or_path: str) -> Path:
+    """The file of a built-in prompt name, or the path given."""
     builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
     if builtin.exists():
         return builtin
@@ -47,6 +49,8 @@ def prompt_path(name_or_path: str) -> Path:
 
 @dataclass(frozen=True)
 class FewShotPrompt:
+    """A few-shot prompt file: instruction, worked examples and reply style."""
+
     instruction: str
     examples: tuple[dict, ...]
     source: str
@@ -54,6 +58,7 @@ class FewShotPrompt:
 
     @classmethod
     def load(cls, name_or_path: str) -> "FewShotPrompt":
+        """A prompt file, checked: its instruction, worked examples and style."""
         path = prompt_path(name_or_path)
         doc = yaml.safe_load(path.read_text()) or {}
         if not isinstance(doc.get("instruction"), str):

@@ -31,6 +31,9 @@ KEY_WORD_IDX = [TEMPLATE.split().index(f) for f in ("{va}", "{vb}", "{more_or_le
 
 @register_backend("rule_based")
 class RuleBasedTeacher(Teacher):
+    """Rationales from the synthetic dataset's key facts; a seeded share ``error_rate``
+    of them conclude a wrong entity."""
+
     provides_key_words = True  # the template says which words carry the answer
 
     def __init__(self, error_rate: float = 0.0, seed: int = 0):
@@ -39,6 +42,7 @@ class RuleBasedTeacher(Teacher):
 
     @classmethod
     def dataset_problem(cls, dataset):
+        """Only the synthetic dataset has the key facts this teacher writes from."""
         if dataset.get("source") != "synthetic":
             return (
                 f"the rule_based teacher writes its rationales from the key facts of the "
@@ -49,6 +53,7 @@ class RuleBasedTeacher(Teacher):
         return None
 
     def rationales(self, data: pd.DataFrame, split: str) -> pd.DataFrame:
+        """A rationale from each row's key facts (some wrong, at ``error_rate``)."""
         if "key_facts" not in data.columns:
             raise InputError(
                 "dataset",

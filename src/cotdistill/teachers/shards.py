@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ShardStats:
+    """How many shards a generating teacher reused and how many it wrote."""
+
     reused: int = 0
     generated: int = 0
 
 
 def shard_path(shard_dir: str | Path, index: int) -> Path:
+    """The file of shard ``index`` in ``shard_dir``."""
     return Path(shard_dir) / f"shard-{index:05d}.parquet"
 
 
