@@ -158,18 +158,22 @@ def main() -> None:
         f"{args.n_steps} steps (gausslegendre); baseline token {baseline!r}"
     )
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    if args.skip_captum:
-        sync(device)
-        t0 = time.perf_counter()
-        integrated_gradients(
+
+    def project(progress: bool = False):
+        return integrated_gradients(
             model,
             lays,
             baseline_id,
             tok.pad_token_id,
             args.n_steps,
             args.internal_batch_size,
-            progress=True,
+            progress=progress,
         )
+
+    if args.skip_captum:
+        sync(device)
+        t0 = time.perf_counter()
+        project(progress=True)
         sync(device)
         took = time.perf_counter() - t0
         print(
@@ -184,15 +188,7 @@ def main() -> None:
             "captum": lambda: captum_one_at_a_time(
                 model, lays, baseline_id, args.n_steps, "gausslegendre"
             ),
-            "project": lambda: integrated_gradients(
-                model,
-                lays,
-                baseline_id,
-                tok.pad_token_id,
-                args.n_steps,
-                args.internal_batch_size,
-                progress=False,
-            ),
+            "project": project,
         },
         args.rounds,
         sync=lambda: sync(device),
