@@ -1,5 +1,6 @@
 """The commands the README and docs/ show still work: every fenced ``snakemake`` command
-runs as a dry run (``-n`` added) from the repository root, offline."""
+runs as a dry run (``-n`` added) from the repository root, offline, every fenced
+``python -m cotdistill.check`` finds no problem, and every relative link leads to a file."""
 
 import importlib.util
 import re
@@ -12,7 +13,12 @@ import pytest
 
 from conftest import REPO
 
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "benchmarks/README.md"]
+DOCS = [
+    REPO / "README.md",
+    *sorted((REPO / "docs").glob("*.md")),
+    REPO / "benchmarks/README.md",
+    REPO / "config/README.md",
+]
 
 
 def fenced_commands(path: Path) -> list[str]:
@@ -69,3 +75,25 @@ def test_a_documented_snakemake_command_plans_its_jobs(command):
     assert run.returncode == 0, run.stderr[-3000:]
     planned = re.search(r"^total\s+\d+$", run.stdout, re.M)
     assert planned or "Nothing to be done" in run.stdout + run.stderr, run.stdout[-2000:]
+
+
+def check_commands() -> list[str]:
+    found = {c for p in DOCS for c in fenced_commands(p) if c.startswith("python -m cotdistill.")}
+    return sorted(c for c in found if c.split()[2] == "cotdistill.check")
+
+
+@pytest.mark.parametrize("command", check_commands())
+def test_a_documented_check_command_finds_no_problem(command):
+    run = subprocess.run(
+        [sys.executable, *shlex.split(command)[1:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "no problems found" in run.stdout
+
+
+def test_the_docs_show_a_check_command():
+    assert check_commands(), "a fenced python -m cotdistill.check command in the docs"
