@@ -89,6 +89,7 @@ def test_defaults_read_outside_the_dataclasses_equal_the_schema_s():
     assert loaders.SUBSET_DEFAULTS == schema_defaults(subset)
     for rule, n in schema_defaults(PROPS["threads"]).items():
         assert resources.threads({}, rule) == n
+    assert schema_defaults(PROPS["resources"]) == resources.DEFAULTS  # every rule's
 
 
 def test_the_workflow_fills_top_level_defaults_and_keeps_what_the_config_says():
