@@ -339,10 +339,10 @@ def train_run(
     from .students import load_student, save_trained
     from .train import TrainConfig, train
 
-    cfg = TrainConfig.from_dict(
-        {**train_spec, "threads": threads}
-        | ({} if checkpoint_every is None else {"checkpoint_every": checkpoint_every})
-    )
+    settings = {**train_spec, "threads": threads}
+    if checkpoint_every is not None:
+        settings["checkpoint_every"] = checkpoint_every
+    cfg = TrainConfig.from_dict(settings)
     rows = read_table(condition_train)
     model, tok = load_student(base_dir, seed)
     history = train(

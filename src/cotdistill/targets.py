@@ -85,6 +85,7 @@ def filled(pattern: str, **values) -> str:
 
 
 TRAIN_DATA = filled(DATA, split="train")
+TEST_DATA = filled(DATA, split="test")
 RATIONALES = filled(TEACHER, split="train")  # what conditions and attribution read
 
 

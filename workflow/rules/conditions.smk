@@ -29,7 +29,7 @@ rule conditions:
 rule condition_test:
     input:
         train=R(targets.TRAIN_DATA),
-        test=R(targets.filled(targets.DATA, split="test")),
+        test=R(targets.TEST_DATA),
     output:
         test=R(targets.CONDITION_TEST),
     log:
